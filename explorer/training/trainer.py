@@ -1,0 +1,271 @@
+"""A trainer that advances in bounded chunks, so that a UI stays responsive while it trains.
+
+``trainer.step(n_steps=…, time_budget_s=…)`` runs at most that many optimizer steps (or until the
+time budget is spent) and returns. Between chunks the caller may redraw, pause, scrub snapshots or
+change nothing at all. The trainer keeps:
+
+- ``history``: one row per step (loss, accuracy, learning rate, gradient norm, tokens/s) and
+  ``val_history``: one row per evaluation (validation loss, token and sequence accuracy);
+- ``snapshots``: a bounded ring of weights (step -> state dict on the CPU) for scrubbing through
+  training; when it is full every other snapshot is dropped and the spacing doubles, so it always
+  covers the whole run;
+- a guard: a non-finite loss or gradient, or a loss that explodes (above EXPLODE_FACTOR times its
+  starting level for EXPLODE_STEPS steps: Adam with a huge learning rate stays finite but useless),
+  stops the run, says why, and restores the last good weights.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import pandas as pd
+import torch
+
+from explorer.data.batches import Formatted, check_compatible, format_split
+from explorer.data.dataset import TaskData
+from explorer.models import Model, build_model
+from explorer.training.config import TrainConfig
+from explorer.training.device import default_device
+from explorer.training.metrics import accuracy_counts, forward, loss_fn
+
+ACCURACY_ROWS = 16  # train accuracy is measured on this many sequences of each batch (argmax is not free)
+EVAL_TOKENS = 8192  # validation uses at most eval_examples sequences and about this many tokens
+GOOD_COPY_EVERY = 10  # steps between copies of the last good weights (the divergence fallback)
+EXPLODE_FACTOR = 5.0  # a loss this many times its starting level ...
+EXPLODE_STEPS = 3  # ... for this many steps in a row counts as diverged
+HEALTHY_FACTOR = 1.5  # the fallback copy is refreshed only while the loss is at most this factor of it
+
+
+def make_optimizer(params, config: TrainConfig) -> torch.optim.Optimizer:
+    """The optimizer a config asks for (SGD has momentum 0.9)."""
+    if config.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=config.lr, momentum=0.9, weight_decay=config.weight_decay)
+    if config.optimizer == "adamw":
+        return torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay, foreach=True)
+    return torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay, foreach=True)
+
+
+@dataclass
+class ChunkResult:
+    """What one call to :meth:`Trainer.step` did."""
+
+    steps: int
+    seconds: float
+    status: str
+
+
+class Trainer:
+    """Trains ``model`` on ``data`` (formatted once, kept on the device) with ``config``."""
+
+    def __init__(self, model: Model, data: TaskData, config: TrainConfig | None = None,
+                 device: torch.device | str | None = None, model_seed: int = 0):
+        self.config = config or TrainConfig()
+        check_compatible(data, model.config, self.config.seq_len)
+        self.device = torch.device(device) if device is not None else default_device()
+        self.model = model.to(self.device)
+        self.data = data
+        self.model_seed = model_seed
+        self.train_set = format_split(data.train, data, model.config, self.config.seq_len).to(self.device)
+        val = format_split(data.val, data, model.config, self.config.seq_len)
+        n_val = min(len(val), self.config.eval_examples, max(32, EVAL_TOKENS // max(val.inputs.shape[1], 1)))
+        self.val_set = val.take(torch.arange(n_val)).to(self.device)
+        self._start_fresh()
+
+    # ----------------------------------------------------------------- state
+    def _start_fresh(self) -> None:
+        self.step_count = 0
+        self.tokens_seen = 0
+        self.history: list[dict[str, float]] = []
+        self.val_history: list[dict[str, float]] = []
+        self.snapshots: dict[int, dict[str, torch.Tensor]] = {}
+        self.snapshot_every = self.config.snapshot_every
+        self.status = "ready"  # ready | running | paused | done | diverged
+        self.message = ""
+        self.generator = torch.Generator().manual_seed(self.config.seed)
+        self.optimizer = self._make_optimizer()
+        self._good_state = self._cpu_state()
+        self._good_step = 0
+        self._reference_loss: float | None = None  # the loss at the first step
+        self._exploding_steps = 0
+        self._take_snapshot()
+
+    def _make_optimizer(self) -> torch.optim.Optimizer:
+        return make_optimizer(self.model.parameters(), self.config)
+
+    def _cpu_state(self) -> dict[str, torch.Tensor]:
+        return {k: v.detach().to("cpu", copy=True) for k, v in self.model.state_dict().items()}
+
+    def _snapshot_capacity(self) -> int:
+        n_bytes = sum(v.numel() * v.element_size() for v in self.model.state_dict().values())
+        by_memory = int(self.config.snapshot_budget_mb * 2**20 // max(n_bytes, 1))
+        return max(2, min(self.config.max_snapshots, by_memory))
+
+    def _take_snapshot(self) -> None:
+        self.snapshots[self.step_count] = self._cpu_state()
+        if len(self.snapshots) > self._snapshot_capacity():
+            # Thin out: keep step 0, the newest, and every other one in between; double the spacing.
+            steps = sorted(self.snapshots)
+            keep = set(steps[::2]) | {steps[0], steps[-1]}
+            self.snapshots = {s: self.snapshots[s] for s in steps if s in keep}
+            self.snapshot_every *= 2
+
+    # ----------------------------------------------------------------- control
+    @property
+    def is_running(self) -> bool:
+        return self.status == "running"
+
+    def start(self) -> None:
+        """Mark the run as running (the caller then calls :meth:`step` repeatedly)."""
+        if self.status == "diverged":
+            return
+        if self.step_count >= self.config.max_steps:
+            self.status, self.message = "done", f"Reached the step target ({self.config.max_steps})."
+            return
+        self.status, self.message = "running", ""
+
+    def pause(self) -> None:
+        if self.status == "running":
+            self.status = "paused"
+
+    def reset(self) -> None:
+        """Back to the seeded initial weights with an empty history."""
+        fresh = build_model(self.model.config, seed=self.model_seed).to(self.device)
+        self.model.load_state_dict(fresh.state_dict())
+        self._start_fresh()
+
+    def set_max_steps(self, max_steps: int) -> None:
+        self.config = TrainConfig.from_dict({**self.config.to_dict(), "max_steps": max_steps})
+        if self.status == "done" and self.step_count < max_steps:
+            self.status, self.message = "paused", ""
+
+    def load_snapshot(self, step: int) -> dict[str, torch.Tensor]:
+        """The weights recorded at ``step`` (a CPU state dict); KeyError if none was kept."""
+        return self.snapshots[step]
+
+    # ----------------------------------------------------------------- training
+    def step(self, n_steps: int | None = None, time_budget_s: float | None = None) -> ChunkResult:
+        """Run up to ``n_steps`` optimizer steps, stopping early when the time budget is spent,
+        the step target is reached, or the loss diverges. With neither bound, runs one step."""
+        if self.status == "diverged":
+            return ChunkResult(0, 0.0, self.status)
+        if n_steps is None and time_budget_s is None:
+            n_steps = 1
+        start = time.perf_counter()
+        done = 0
+        self.model.train()
+        while self.step_count < self.config.max_steps:
+            if n_steps is not None and done >= n_steps:
+                break
+            if time_budget_s is not None and done and time.perf_counter() - start >= time_budget_s:
+                break
+            if not self._one_step():
+                break
+            done += 1
+        elapsed = time.perf_counter() - start
+        if self.step_count >= self.config.max_steps and self.status != "diverged":
+            self.status, self.message = "done", f"Reached the step target ({self.config.max_steps})."
+        return ChunkResult(done, elapsed, self.status)
+
+    def _one_step(self) -> bool:
+        """One optimizer step with its bookkeeping. False when the run diverged."""
+        t0 = time.perf_counter()
+        index = torch.randint(len(self.train_set), (self.config.batch_size,), generator=self.generator)
+        batch = self.train_set.take(index.to(self.device))
+        logits = forward(self.model, batch)
+        loss = loss_fn(logits, batch.labels)
+        loss_value = float(loss.detach())
+        if not math.isfinite(loss_value):
+            return self._diverged(f"the loss became {loss_value}")
+        reference = self._reference_loss = self._reference_loss or max(loss_value, 1e-3)
+        self._exploding_steps = self._exploding_steps + 1 if loss_value > EXPLODE_FACTOR * reference else 0
+        if self._exploding_steps >= EXPLODE_STEPS:
+            return self._diverged(f"the loss exploded to {loss_value:.3g} (it started at {reference:.3g})")
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if self.config.grad_clip is not None:
+            grad_norm = float(torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip))
+        else:
+            grads = [p.grad for p in self.model.parameters() if p.grad is not None]
+            grad_norm = float(torch.nn.utils.get_total_norm(grads))
+        if not math.isfinite(grad_norm):
+            return self._diverged(f"the gradient norm became {grad_norm}")
+        self.optimizer.step()
+        self.step_count += 1
+        self.tokens_seen += batch.n_tokens
+        rows = slice(0, ACCURACY_ROWS) if batch.labels.dim() > 1 else slice(None)
+        correct, total, _, _ = accuracy_counts(logits[rows].detach(), batch.labels[rows])
+        seconds = time.perf_counter() - t0
+        self.history.append({
+            "step": self.step_count, "loss": loss_value, "accuracy": correct / max(total, 1),
+            "lr": self.optimizer.param_groups[0]["lr"], "grad_norm": grad_norm,
+            "tokens_per_s": batch.n_tokens / max(seconds, 1e-9),
+        })
+        if self.step_count % GOOD_COPY_EVERY == 0 and loss_value <= HEALTHY_FACTOR * reference:
+            self._good_state, self._good_step = self._cpu_state(), self.step_count
+        if self.step_count % self.config.eval_every == 0 or self.step_count == self.config.max_steps:
+            self.val_history.append({"step": self.step_count, **self.evaluate()})
+            self.model.train()
+        if self.step_count % self.snapshot_every == 0:
+            self._take_snapshot()
+        return True
+
+    def _diverged(self, why: str) -> bool:
+        self.model.load_state_dict(self._good_state)
+        self.optimizer = self._make_optimizer()  # its moments are polluted by the bad steps
+        self.status = "diverged"
+        self.message = (
+            f"Training stopped at step {self.step_count + 1}: {why}. The learning rate "
+            f"({self.config.lr:g}) is probably too high. The weights were restored to step {self._good_step}, "
+            "the last good ones; lower the learning rate and reset, or keep what was learned."
+        )
+        self.step_count = self._good_step
+        self._exploding_steps = 0
+        self.history = [row for row in self.history if row["step"] <= self._good_step]
+        self.val_history = [row for row in self.val_history if row["step"] <= self._good_step]
+        self.snapshots = {s: w for s, w in self.snapshots.items() if s <= self._good_step}
+        return False
+
+    def clear_divergence(self) -> None:
+        """Accept the restored weights and allow training again (e.g. after lowering the rate)."""
+        if self.status == "diverged":
+            self.status, self.message = "paused", ""
+
+    def set_lr(self, lr: float) -> None:
+        self.config = TrainConfig.from_dict({**self.config.to_dict(), "lr": lr})
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+
+    # ----------------------------------------------------------------- evaluation
+    @torch.no_grad()
+    def evaluate(self, split: Formatted | None = None, batch_size: int = 256) -> dict[str, float]:
+        """Loss, token accuracy and whole-sequence accuracy on a split (default: validation)."""
+        split = split if split is not None else self.val_set
+        self.model.eval()
+        loss_sum, n_batches, correct, total, rows_ok, rows = 0.0, 0, 0, 0, 0, 0
+        for start in range(0, len(split), batch_size):
+            batch = split.take(torch.arange(start, min(start + batch_size, len(split)), device=self.device))
+            logits = forward(self.model, batch)
+            loss_sum += float(loss_fn(logits, batch.labels)) * len(batch)
+            n_batches += len(batch)
+            c, t, ro, r = accuracy_counts(logits, batch.labels)
+            correct, total, rows_ok, rows = correct + c, total + t, rows_ok + ro, rows + r
+        return {"val_loss": loss_sum / max(n_batches, 1), "val_accuracy": correct / max(total, 1),
+                "val_sequence_accuracy": rows_ok / max(rows, 1)}
+
+    # ----------------------------------------------------------------- reading
+    def metrics_frame(self) -> pd.DataFrame:
+        """Per-step metrics joined with the validation rows (NaN where no evaluation ran)."""
+        steps = pd.DataFrame(self.history, columns=["step", "loss", "accuracy", "lr", "grad_norm", "tokens_per_s"])
+        vals = pd.DataFrame(self.val_history,
+                            columns=["step", "val_loss", "val_accuracy", "val_sequence_accuracy"])
+        return steps.merge(vals, on="step", how="left")
+
+    @property
+    def last_loss(self) -> float | None:
+        return self.history[-1]["loss"] if self.history else None
+
+    def tokens_per_second(self, last: int = 20) -> float:
+        rows = self.history[-last:]
+        return sum(r["tokens_per_s"] for r in rows) / len(rows) if rows else 0.0
