@@ -1,10 +1,19 @@
-"""Sequence Model Explorer: the Streamlit entry point (pages come in the next step)."""
+"""Sequence Model Explorer: page config, navigation over views/, and the shared sidebar. No logic here."""
 
 import streamlit as st
 
+from explorer.ui.runtime import configure_torch
+from explorer.ui.sidebar import render_sidebar
+
+configure_torch()
 st.set_page_config(page_title="Sequence Model Explorer", page_icon="🔬", layout="wide")
-st.title("🔬 Sequence Model Explorer")
-st.write(
-    "Train small sequence models (Elman RNN, GRU, LSTM, small transformers) and look inside them: "
-    "gates step by step, attention heads, QK/OV circuits, positional encodings and embeddings."
-)
+
+PAGES = [
+    st.Page("views/home.py", title="Home", icon="🏠", default=True),
+    st.Page("views/train.py", title="Train", icon="🏋️"),
+    st.Page("views/compare.py", title="Compare runs", icon="⚖️"),
+]
+
+navigation = st.navigation(PAGES)
+render_sidebar()
+navigation.run()

@@ -34,14 +34,14 @@ def test_engine_does_not_import_the_ui_layer() -> None:
         rel = path.relative_to(ROOT / "explorer")
         if rel.parts[0] != "ui":
             source = path.read_text(encoding="utf-8")
-            if "explorer.ui" in source or "from pages" in source:
+            if "explorer.ui" in source or "from views" in source:
                 offenders.append(str(rel))
     assert offenders == []
 
 
 def test_nothing_unpickles() -> None:
     hits = []
-    for folder in ("explorer", "pages"):
+    for folder in ("explorer", "views"):
         for path in (ROOT / folder).rglob("*.py"):
             text = path.read_text(encoding="utf-8")
             if "pickle.load" in text or ("torch.load(" in text and "weights_only=True" not in text):

@@ -61,7 +61,7 @@ class CorpusStatus:
     path: Path | None  # the cached file, when cached
 
 
-class CorpusNotCached(RuntimeError):  # noqa: N818 (name fixed by the app's API)
+class CorpusNotCached(RuntimeError):
     """``load_corpus`` was called before ``fetch_corpus``; the message says how big the download is."""
 
 
@@ -228,7 +228,7 @@ def load_corpus(name: str, *, max_vocab: int = 10_000, max_len: int = 200, val_f
 HUB_CHECK_TIMEOUT_S = 3.0
 
 
-class HubUnavailable(DownloadError):  # noqa: N818 (name fixed by the app's API)
+class HubUnavailable(DownloadError):
     """The Hugging Face hub cannot be reached (offline, firewall): raised at once, before any hub call."""
 
 

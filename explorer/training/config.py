@@ -20,7 +20,7 @@ class TrainConfig:
     grad_clip: float | None = 1.0
     max_steps: int = 2000  # the step target shown as a progress bar
     eval_every: int = 50
-    eval_examples: int = 256
+    eval_examples: int = 512
     snapshot_every: int = 25
     max_snapshots: int = 40
     snapshot_budget_mb: float = 64.0

@@ -31,7 +31,7 @@ from explorer.training.device import default_device
 from explorer.training.metrics import accuracy_counts, forward, loss_fn
 
 ACCURACY_ROWS = 16  # train accuracy is measured on this many sequences of each batch (argmax is not free)
-EVAL_TOKENS = 8192  # validation uses at most eval_examples sequences and about this many tokens
+EVAL_TOKENS = 8192  # token tasks validate on at most eval_examples sequences and about this many tokens
 GOOD_COPY_EVERY = 10  # steps between copies of the last good weights (the divergence fallback)
 EXPLODE_FACTOR = 5.0  # a loss this many times its starting level ...
 EXPLODE_STEPS = 3  # ... for this many steps in a row counts as diverged
@@ -69,7 +69,9 @@ class Trainer:
         self.model_seed = model_seed
         self.train_set = format_split(data.train, data, model.config, self.config.seq_len).to(self.device)
         val = format_split(data.val, data, model.config, self.config.seq_len)
-        n_val = min(len(val), self.config.eval_examples, max(32, EVAL_TOKENS // max(val.inputs.shape[1], 1)))
+        n_val = min(len(val), self.config.eval_examples)
+        if data.kind != "classification":  # token tasks: about EVAL_TOKENS labelled positions are plenty
+            n_val = min(n_val, max(32, EVAL_TOKENS // max(val.inputs.shape[1], 1)))
         self.val_set = val.take(torch.arange(n_val)).to(self.device)
         self._start_fresh()
 
@@ -139,6 +141,14 @@ class Trainer:
         self.config = TrainConfig.from_dict({**self.config.to_dict(), "max_steps": max_steps})
         if self.status == "done" and self.step_count < max_steps:
             self.status, self.message = "paused", ""
+
+    def restore_progress(self, step: int, history: list[dict], val_history: list[dict]) -> None:
+        """Continue a run loaded from a checkpoint: its step count and metrics (the weights are already loaded)."""
+        self.step_count = step
+        self.history, self.val_history = list(history), list(val_history)
+        self.snapshots = {step: self._cpu_state()}
+        self._good_state, self._good_step = self._cpu_state(), step
+        self.status = "paused" if step < self.config.max_steps else "done"
 
     def load_snapshot(self, step: int) -> dict[str, torch.Tensor]:
         """The weights recorded at ``step`` (a CPU state dict); KeyError if none was kept."""

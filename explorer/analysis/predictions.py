@@ -1,0 +1,135 @@
+"""What a model does now: sampled text, decoded targets, class probabilities, a confusion matrix."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import torch
+
+from explorer.data.batches import max_model_length
+from explorer.data.dataset import Split, TaskData
+from explorer.data.tokenizers import BOS, PAD, SEP, Tokenizer
+from explorer.models import Model, TransformerConfig
+
+MAX_GENERATE = 500
+
+
+def _device(model: Model) -> torch.device:
+    return next(model.parameters()).device
+
+
+@torch.no_grad()
+def sample_tokens(model: Model, prompt: list[int], n_new: int, temperature: float = 1.0,
+                  seed: int = 0) -> list[int]:
+    """Autoregressive sampling from a language model: softmax(logits / temperature) at each step.
+
+    ``temperature`` 0 means greedy (argmax). Models with learned positions see the last ``n_ctx``
+    tokens only. Returns the new token ids.
+    """
+    if not 0 <= temperature <= 10:
+        raise ValueError("temperature must be between 0 and 10.")
+    n_new = max(0, min(n_new, MAX_GENERATE))
+    model.eval()
+    generator = torch.Generator().manual_seed(seed)
+    window = max_model_length(model.config)
+    tokens = list(prompt) or [BOS]
+    new: list[int] = []
+    for _ in range(n_new):
+        context = tokens[-window:] if window else tokens
+        logits = model(torch.tensor([context], device=_device(model)))[0, -1].float().cpu()  # [d_vocab]
+        logits[PAD] = float("-inf")  # never emit padding
+        if temperature == 0:
+            next_id = int(logits.argmax())
+        else:
+            probs = torch.softmax(logits / temperature, dim=-1)
+            next_id = int(torch.multinomial(probs, 1, generator=generator))
+        tokens.append(next_id)
+        new.append(next_id)
+    return new
+
+
+def sample_text(model: Model, tokenizer: Tokenizer, prompt: str, n_new: int = 200, temperature: float = 1.0,
+                seed: int = 0) -> str:
+    """Continue ``prompt`` with ``n_new`` sampled tokens; returns only the continuation as text."""
+    ids = tokenizer.encode(prompt)
+    return tokenizer.decode(sample_tokens(model, ids, n_new, temperature, seed))
+
+
+@torch.no_grad()
+def greedy_targets(model: Model, sources: list[list[int]], target_len: int) -> list[list[int]]:
+    """Greedy decoding of ``target_len`` tokens for each source (decoder-only: after ``<sep>``)."""
+    model.eval()
+    device = _device(model)
+    encoder_decoder = isinstance(model.config, TransformerConfig) and model.config.encoder_decoder
+    src = torch.tensor(sources, device=device)  # [batch, src_pos] (generated tasks: equal lengths)
+    out = torch.full((len(sources), 1), BOS if encoder_decoder else SEP, dtype=torch.long, device=device)
+    for _ in range(target_len):
+        logits = model(src, out) if encoder_decoder else model(torch.cat([src, out], dim=1))
+        next_ids = logits[:, -1].argmax(-1, keepdim=True)  # [batch, 1]
+        out = torch.cat([out, next_ids], dim=1)
+    return out[:, 1:].tolist()
+
+
+@torch.no_grad()
+def class_probabilities(model: Model, sources: list[list[int]], batch_size: int = 256) -> np.ndarray:
+    """softmax of a classifier's logits, ``[n, n_classes]`` (sequences padded with ``<pad>``)."""
+    model.eval()
+    device = _device(model)
+    out = []
+    for start in range(0, len(sources), batch_size):
+        chunk = sources[start:start + batch_size]
+        width = max(1, max(len(s) for s in chunk))
+        batch = torch.full((len(chunk), width), PAD, dtype=torch.long, device=device)
+        for i, seq in enumerate(chunk):
+            batch[i, :len(seq)] = torch.tensor(seq, dtype=torch.long)
+        out.append(torch.softmax(model(batch).float(), dim=-1).cpu())
+    return torch.cat(out).numpy() if out else np.zeros((0, 0))
+
+
+def _show(tokenizer: Tokenizer, ids: list[int]) -> str:
+    return tokenizer.decode(ids) if tokenizer.mode == "char" else " ".join(tokenizer.to_str_tokens(ids))
+
+
+def validation_examples(model: Model, data: TaskData, n: int = 12, split: Split | None = None) -> pd.DataFrame:
+    """A table of validation examples with what the model predicts.
+
+    Classification: text, true class, predicted class and its probability, p(true). Seq2seq: source,
+    target, greedy prediction, correct or not. LM tasks: empty (sample text instead).
+    """
+    split = split or data.val
+    tok = data.tokenizer
+    sources = split.sources[:n]
+    if data.kind == "classification":
+        probs = class_probabilities(model, sources)
+        names = data.class_names or []
+        predicted = probs.argmax(1)
+        return pd.DataFrame({
+            "input": [_show(tok, s) for s in sources],
+            "true": [names[y] for y in split.labels[:n]],
+            "predicted": [names[p] for p in predicted],
+            "p(predicted)": probs[np.arange(len(sources)), predicted],
+            "p(true)": probs[np.arange(len(sources)), split.labels[:n]],
+        })
+    if data.kind == "seq2seq" and split.targets:
+        lengths = {len(s) for s in sources} | {len(t) for t in split.targets[:n]}
+        if len(lengths) > 2:
+            return pd.DataFrame()
+        predicted = greedy_targets(model, sources, len(split.targets[0]))
+        return pd.DataFrame({
+            "source": [_show(tok, s) for s in sources],
+            "target": [_show(tok, t) for t in split.targets[:n]],
+            "predicted": [_show(tok, p) for p in predicted],
+            "correct": [p == t for p, t in zip(predicted, split.targets[:n])],
+        })
+    return pd.DataFrame()
+
+
+def confusion_matrix(model: Model, data: TaskData, max_examples: int = 2000) -> np.ndarray:
+    """Counts ``[true class, predicted class]`` over (up to ``max_examples``) validation examples."""
+    sources = data.val.sources[:max_examples]
+    labels = np.array(data.val.labels[:max_examples])
+    predicted = class_probabilities(model, sources).argmax(1)
+    k = data.n_classes
+    matrix = np.zeros((k, k), dtype=int)
+    np.add.at(matrix, (labels, predicted), 1)
+    return matrix

@@ -1,0 +1,32 @@
+"""A results table over several runs (the Compare page), from their trainers' histories."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from explorer.training.run import Run, count_parameters, describe_model
+
+
+def results_table(runs: list[Run]) -> pd.DataFrame:
+    """One row per run: model, size, data, steps, final losses and accuracies, speed, status."""
+    rows = []
+    for run in runs:
+        trainer = run.trainer
+        history = trainer.history if trainer else []
+        vals = trainer.val_history if trainer else []
+        last_val = vals[-1] if vals else {}
+        recent = history[-20:]
+        rows.append({
+            "run": run.name,
+            "model": describe_model(run.config),
+            "parameters": count_parameters(run.model),
+            "data": run.data_name,
+            "steps": run.step,
+            "train loss": sum(r["loss"] for r in recent) / len(recent) if recent else None,
+            "validation loss": last_val.get("val_loss"),
+            "validation accuracy": last_val.get("val_accuracy"),
+            "best validation accuracy": max((v["val_accuracy"] for v in vals), default=None),
+            "tokens/s": trainer.tokens_per_second() if trainer else None,
+            "status": run.status,
+        })
+    return pd.DataFrame(rows)

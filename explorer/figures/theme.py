@@ -1,0 +1,51 @@
+"""One look for every figure: an app theme for the screen and a slide theme (16:9, large type, high contrast).
+
+Figure builders never set fonts or sizes; :func:`themed` applies one of the two templates, so the same
+figure reads well in the app and on a projector.
+"""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import plotly.io as pio
+
+# Okabe & Ito's colour-blind-safe palette.
+COLORWAY = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
+SLIDE_SIZE = (1600, 900)  # 16:9
+DIVERGING = "RdBu_r"  # signed values (activations, scores): blue negative, red positive, white zero
+SEQUENTIAL = "Viridis"  # non-negative values (probabilities, norms)
+
+_BASE = pio.templates["plotly_white"]
+
+APP_TEMPLATE = go.layout.Template(_BASE)
+APP_TEMPLATE.layout.update(
+    font=dict(family="Inter, Helvetica, Arial, sans-serif", size=13, color="#1f2430"),
+    colorway=COLORWAY, margin=dict(l=60, r=20, t=50, b=50), title=dict(font=dict(size=16)),
+    legend=dict(bgcolor="rgba(255,255,255,0.6)"),
+)
+
+SLIDE_TEMPLATE = go.layout.Template(_BASE)
+SLIDE_TEMPLATE.layout.update(
+    font=dict(family="Helvetica, Arial, sans-serif", size=26, color="#000000"),
+    colorway=COLORWAY, margin=dict(l=110, r=50, t=100, b=100), title=dict(font=dict(size=36)),
+    xaxis=dict(linecolor="#000000", linewidth=2, gridcolor="#d0d0d0", ticks="outside"),
+    yaxis=dict(linecolor="#000000", linewidth=2, gridcolor="#d0d0d0", ticks="outside"),
+    paper_bgcolor="#ffffff", plot_bgcolor="#ffffff",
+)
+SLIDE_TEMPLATE.data.scatter = [go.Scatter(line=dict(width=5), marker=dict(size=12))]
+
+
+# The app theme is plotly's default in this process: new figures get it for free, whereas assigning a
+# template to an existing figure costs ~20 ms.
+pio.templates["explorer"] = APP_TEMPLATE
+pio.templates["explorer_slide"] = SLIDE_TEMPLATE
+pio.templates.default = "explorer"
+
+
+def themed(fig: go.Figure, slide: bool = False) -> go.Figure:
+    """A copy of ``fig`` with the app or slide template (slides also get a fixed 1600×900 size)."""
+    out = go.Figure(fig)
+    out.update_layout(template=SLIDE_TEMPLATE if slide else APP_TEMPLATE)
+    if slide:
+        out.update_layout(width=SLIDE_SIZE[0], height=SLIDE_SIZE[1])
+    return out

@@ -1,0 +1,68 @@
+"""Figures of training: loss and accuracy curves (one run or several overlaid), confusion matrices."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from explorer.figures.theme import COLORWAY, SEQUENTIAL
+
+MAX_POINTS = 1500  # per curve: enough for the eye, small enough to redraw every tick
+
+
+def smooth(values: pd.Series, window: int) -> pd.Series:
+    """Centred-free running mean (the last ``window`` steps), as loss curves are noisy."""
+    return values.rolling(window, min_periods=1).mean()
+
+
+def _thin(frame: pd.DataFrame) -> pd.DataFrame:
+    if len(frame) <= MAX_POINTS:
+        return frame
+    stride = int(np.ceil(len(frame) / MAX_POINTS))
+    return pd.concat([frame.iloc[::stride], frame.iloc[[-1]]]).drop_duplicates("step")
+
+
+def training_curves(runs: dict[str, pd.DataFrame], metric: str = "loss", smoothing: int = 20,
+                    title: str | None = None) -> go.Figure:
+    """Train (faint + smoothed) and validation curves of ``metric`` ("loss" or "accuracy") per run.
+
+    ``runs`` maps a run's name to its :meth:`Trainer.metrics_frame`.
+    """
+    fig = go.Figure()
+    val_col = f"val_{metric}"
+    for i, (name, frame) in enumerate(runs.items()):
+        color = COLORWAY[i % len(COLORWAY)]
+        if frame.empty:
+            continue
+        train = _thin(frame.assign(smoothed=smooth(frame[metric], smoothing)))
+        label = name if len(runs) > 1 else "train"
+        fig.add_trace(go.Scatter(x=train["step"], y=train[metric], mode="lines", line=dict(color=color, width=1),
+                                 opacity=0.25, name=f"{label} (raw)", showlegend=False, hoverinfo="skip"))
+        fig.add_trace(go.Scatter(x=train["step"], y=train["smoothed"], mode="lines", line=dict(color=color),
+                                 name=label, legendgroup=name))
+        val = frame.dropna(subset=[val_col]) if val_col in frame else frame.iloc[0:0]
+        if not val.empty:
+            fig.add_trace(go.Scatter(x=val["step"], y=val[val_col], mode="lines+markers",
+                                     line=dict(color=color, dash="dash"), marker=dict(size=6),
+                                     name=f"{name} validation" if len(runs) > 1 else "validation",
+                                     legendgroup=name))
+    nice = {"loss": "Cross-entropy loss", "accuracy": "Accuracy"}.get(metric, metric)
+    fig.update_layout(title=dict(text=title or nice, x=0, xanchor="left"), xaxis_title="step", yaxis_title=nice,
+                      legend=dict(orientation="h", yanchor="bottom", y=1.0, x=1, xanchor="right"),
+                      uirevision=metric)
+    if metric == "accuracy":
+        fig.update_yaxes(range=[0, 1.02])
+    return fig
+
+
+def confusion_matrix_figure(matrix: np.ndarray, class_names: list[str], title: str = "Confusion matrix") -> go.Figure:
+    """Rows: true class; columns: predicted class; cells: counts, coloured by row share."""
+    totals = matrix.sum(axis=1, keepdims=True).clip(min=1)
+    share = matrix / totals
+    text = [[f"{int(c)}<br>{s:.0%}" for c, s in zip(row_c, row_s)] for row_c, row_s in zip(matrix, share)]
+    fig = go.Figure(go.Heatmap(z=share, x=class_names, y=class_names, text=text, texttemplate="%{text}",
+                               colorscale=SEQUENTIAL, zmin=0, zmax=1, colorbar=dict(title="row share"),
+                               hovertemplate="true %{y}<br>predicted %{x}<br>%{text}<extra></extra>"))
+    fig.update_layout(title=title, xaxis_title="predicted", yaxis_title="true", yaxis_autorange="reversed")
+    return fig

@@ -1,0 +1,113 @@
+"""Named model presets, each adapted to the data it is asked to train on.
+
+A preset turns a :class:`TaskData` into a model config and a training config: vocabulary size, head
+(language model or classifier), number of classes and context length come from the data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from explorer.data.dataset import TaskData
+from explorer.data.tokenizers import PAD
+from explorer.models import ModelConfig, RecurrentConfig, TransformerConfig
+from explorer.training.config import TrainConfig
+
+STREAM_SEQ_LEN = 64  # training window for continuous text
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    description: str
+    build: Callable[[TaskData], tuple[ModelConfig, TrainConfig]]
+
+
+def _head(data: TaskData) -> dict:
+    if data.kind == "classification":
+        return {"head": "classifier", "n_classes": data.n_classes}
+    return {"head": "lm"}
+
+
+def _context(data: TaskData) -> int:
+    """Positions a transformer must cover: the longest example, or the text window (+ a margin of 25%)."""
+    needed = STREAM_SEQ_LEN if data.is_stream else data.max_length()
+    return max(16, int(needed * 1.25) + 1)
+
+
+def _train(data: TaskData, lr: float, steps: int = 2000) -> TrainConfig:
+    return TrainConfig(lr=lr, max_steps=steps, seq_len=STREAM_SEQ_LEN, batch_size=64)
+
+
+def _lecture_lab(data: TaskData):
+    if data.kind != "classification" or data.n_classes != 2:
+        raise ValueError("The lecture's lab LSTM is a binary classifier (one sigmoid unit): pick a two-class task "
+                         "such as balanced brackets or movie-review sentiment.")
+    return RecurrentConfig.lecture_lab(d_vocab=data.tokenizer.vocab_size, pad_id=PAD), _train(data, 1e-2, 1500)
+
+
+def _recurrent(cell: str):
+    def build(data: TaskData):
+        cfg = RecurrentConfig(cell=cell, d_vocab=data.tokenizer.vocab_size, d_embed=32, d_hidden=64, n_layers=1,
+                              pooling="last", pad_id=PAD, **_head(data))
+        return cfg, _train(data, 1e-2 if cell != "rnn" else 3e-3)
+    return build
+
+
+def _gpt(attn_only: bool):
+    def build(data: TaskData):
+        if data.kind == "classification":
+            raise ValueError("A decoder-only GPT predicts tokens; for a classification task use the encoder "
+                             "classifier.")
+        cfg = TransformerConfig(d_vocab=data.tokenizer.vocab_size, n_ctx=_context(data), d_model=64, n_heads=4,
+                                n_layers=2, d_mlp=256, attn_only=attn_only, positional="learned", causal=True,
+                                head="lm", pad_id=PAD)
+        return cfg, _train(data, 3e-3 if not attn_only else 1e-3)
+    return build
+
+
+def _encoder(data: TaskData):
+    if data.kind != "classification":
+        raise ValueError("The encoder classifier needs a classification task (brackets, sentiment, a labelled CSV).")
+    cfg = TransformerConfig(d_vocab=data.tokenizer.vocab_size, n_ctx=_context(data), d_model=64, n_heads=4,
+                            n_layers=2, d_mlp=256, positional="learned", causal=False, pooling="mean", pad_id=PAD,
+                            **_head(data))
+    return cfg, _train(data, 1e-3)
+
+
+def _seq2seq(data: TaskData):
+    if data.kind != "seq2seq":
+        raise ValueError("The encoder-decoder needs a source → target task: copy, reverse, sort or modular addition.")
+    cfg = TransformerConfig(d_vocab=data.tokenizer.vocab_size, n_ctx=_context(data), d_model=64, n_heads=4,
+                            n_layers=2, d_mlp=256, positional="sinusoidal", encoder_decoder=True, pad_id=PAD)
+    return cfg, _train(data, 1e-3)
+
+
+PRESETS: dict[str, Preset] = {p.name: p for p in [
+    Preset("Lecture lab LSTM", "embedding(4) → LSTM(4) → average pooling → dense(4, relu) → dense(1, sigmoid), "
+           "the Keras model of the lecture's lab.", _lecture_lab),
+    Preset("LSTM", "Embedding 32 → LSTM 64 → output layer.", _recurrent("lstm")),
+    Preset("GRU", "Embedding 32 → GRU 64 → output layer.", _recurrent("gru")),
+    Preset("Elman RNN", "Embedding 32 → tanh RNN 64 → output layer (vanishing gradients!).", _recurrent("rnn")),
+    Preset("Tiny GPT 2 layers × 4 heads", "Decoder-only transformer: d_model 64, 2 layers, 4 heads, MLP 256, "
+           "learned positions.", _gpt(attn_only=False)),
+    Preset("Attention-only 2 layers (induction heads)", "Two layers of attention, no MLPs: the smallest model "
+           "that forms induction heads (Elhage et al. 2021; Olsson et al. 2022).", _gpt(attn_only=True)),
+    Preset("Encoder classifier", "Bidirectional transformer encoder (BERT-like): 2 layers, 4 heads, "
+           "mean pooling → classes.", _encoder),
+    Preset("Seq2seq with cross-attention", "Encoder-decoder transformer (Vaswani et al. 2017): the decoder "
+           "attends to the encoder's output.", _seq2seq),
+]}
+
+
+def suitable_presets(data: TaskData) -> list[str]:
+    """The presets that can train on this data, in display order."""
+    names = []
+    for name, preset in PRESETS.items():
+        try:
+            preset.build(data)
+        except ValueError:
+            continue
+        names.append(name)
+    return names

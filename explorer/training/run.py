@@ -1,0 +1,121 @@
+"""A run: a named model with its tokenizer, the data it learns from and its trainer.
+
+Runs trained in the app have all four. A run opened from an uploaded checkpoint always has the model
+and tokenizer; when its data was a generated task the task is rebuilt from the stored spec (same
+seed, same examples) and training can go on; otherwise the run is for inspection only.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from dataclasses import dataclass, field
+
+from explorer.data.dataset import TaskData
+from explorer.data.tasks import TASKS, TaskSpec, make_task
+from explorer.data.tokenizers import Tokenizer
+from explorer.models import Model, ModelConfig, RecurrentConfig, TransformerConfig, build_model
+from explorer.training.checkpoints import Checkpoint
+from explorer.training.config import TrainConfig
+from explorer.training.trainer import Trainer
+
+_ids = itertools.count(1)
+
+
+@dataclass
+class Run:
+    """One model of the session (trained here, or opened from a checkpoint)."""
+
+    id: str
+    name: str
+    preset: str
+    model: Model
+    tokenizer: Tokenizer
+    data: TaskData | None = None
+    trainer: Trainer | None = None
+    origin: str = "trained"  # trained | checkpoint
+    created: float = field(default_factory=time.time)
+
+    @property
+    def config(self) -> ModelConfig:
+        return self.model.config
+
+    @property
+    def step(self) -> int:
+        return self.trainer.step_count if self.trainer else 0
+
+    @property
+    def status(self) -> str:
+        return self.trainer.status if self.trainer else "inspect only"
+
+    @property
+    def is_recurrent(self) -> bool:
+        return isinstance(self.config, RecurrentConfig)
+
+    @property
+    def is_transformer(self) -> bool:
+        return isinstance(self.config, TransformerConfig)
+
+    @property
+    def data_name(self) -> str:
+        return self.data.name if self.data else "unknown data"
+
+    def label(self) -> str:
+        return f"{self.name} · step {self.step}"
+
+
+def count_parameters(model: Model) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def describe_model(config: ModelConfig) -> str:
+    """A one-line description, e.g. ``LSTM 1×64 · classifier (mean pool)``."""
+    if isinstance(config, RecurrentConfig):
+        cell = {"rnn": "Elman RNN", "gru": "GRU", "lstm": "LSTM"}[config.cell]
+        head = f"classifier ({config.pooling} pool)" if config.head == "classifier" else "language model"
+        return f"{cell} {config.n_layers}×{config.d_hidden} · {head}"
+    kind = ("encoder-decoder" if config.encoder_decoder else
+            "decoder LM" if config.causal else "encoder classifier")
+    extras = [config.positional + " positions"]
+    if config.attn_only:
+        extras.append("attention only")
+    if not config.layer_norm:
+        extras.append("no LayerNorm")
+    return f"Transformer {config.n_layers}L×{config.n_heads}H d{config.d_model} · {kind} · {', '.join(extras)}"
+
+
+def new_run(name: str, data: TaskData, model_config: ModelConfig, train_config: TrainConfig,
+            preset: str = "Custom", seed: int = 0) -> Run:
+    """Build the model (seeded) and its trainer. Raises ValueError when model and data do not fit."""
+    model = build_model(model_config, seed=seed)
+    trainer = Trainer(model, data, train_config, model_seed=seed)
+    return Run(id=f"run-{next(_ids)}", name=name, preset=preset, model=trainer.model, tokenizer=data.tokenizer,
+               data=data, trainer=trainer)
+
+
+def run_from_checkpoint(ckpt: Checkpoint) -> Run:
+    """A run from a validated checkpoint: trainable again when its data was a generated task."""
+    model = ckpt.build()
+    data = _rebuild_generated_task(ckpt)
+    trainer = None
+    if data is not None:
+        try:
+            trainer = Trainer(model, data, TrainConfig.from_dict(ckpt.train_config) if ckpt.train_config else None)
+        except ValueError:
+            trainer = None  # the task no longer fits the model: inspect only
+        if trainer is not None:
+            trainer.restore_progress(ckpt.step, ckpt.history, ckpt.val_history)
+    return Run(id=f"run-{next(_ids)}", name=ckpt.name, preset="Checkpoint", model=trainer.model if trainer else model,
+               tokenizer=ckpt.tokenizer, data=data, trainer=trainer, origin="checkpoint")
+
+
+def _rebuild_generated_task(ckpt: Checkpoint) -> TaskData | None:
+    info = ckpt.data or {}
+    params = info.get("params") or {}
+    if info.get("origin") != "generated" or params.get("name") not in TASKS:
+        return None
+    try:
+        data = make_task(TaskSpec(**params))
+    except (TypeError, ValueError):
+        return None
+    return data if data.tokenizer == ckpt.tokenizer else None

@@ -1,0 +1,29 @@
+"""Models as they were during training: rebuild a run's model with the weights of one snapshot."""
+
+from __future__ import annotations
+
+from explorer.models import Model, build_model
+from explorer.training.run import Run
+
+
+def snapshot_steps(run: Run) -> list[int]:
+    """Steps at which the trainer kept weights (always including 0 for runs trained here)."""
+    return sorted(run.trainer.snapshots) if run.trainer else []
+
+
+def model_at(run: Run, step: int) -> Model:
+    """A separate CPU copy of the run's model with the weights of ``step``, in eval mode.
+
+    The live model keeps training; callers may cache the copy by (run id, step).
+    """
+    model = build_model(run.config, seed=None)
+    model.load_state_dict(run.trainer.load_snapshot(step))
+    return model.eval()
+
+
+def nearest_snapshot(run: Run, step: int) -> int:
+    """The kept step closest to ``step``."""
+    steps = snapshot_steps(run)
+    if not steps:
+        raise ValueError("This run has no snapshots.")
+    return min(steps, key=lambda s: abs(s - step))

@@ -1,0 +1,68 @@
+"""Checkpoints on the Train page: save to the session's list, open, download, upload (validated)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from explorer.training.checkpoints import CheckpointError, checkpoint_from_trainer, from_bytes, to_bytes
+from explorer.training.run import Run, run_from_checkpoint
+from explorer.ui.state import get_state
+
+NAME = "ckpt.name"
+SAVE = "ckpt.save"
+UPLOAD = "ckpt.upload"
+OPEN = "ckpt.open"
+DOWNLOAD = "ckpt.download"
+
+
+def _save(run_id: str) -> None:
+    state = get_state()
+    run = state.runs.get(run_id)
+    if run is None or run.trainer is None:
+        return
+    name = (st.session_state.get(NAME) or run.name).strip()[:80] or run.name
+    state.saved[f"{name} @ step {run.step}"] = to_bytes(checkpoint_from_trainer(run.trainer, name))
+
+
+def _open(label: str) -> None:
+    state = get_state()
+    try:
+        run = run_from_checkpoint(from_bytes(state.saved[label]))
+    except CheckpointError as err:  # a saved checkpoint is ours, but be explicit
+        state.notice = str(err)
+        return
+    run.name = state.unique_name(label)
+    state.add_run(run)
+
+
+def render_checkpoints(run: Run | None) -> None:
+    state = get_state()
+    if run is not None and run.trainer is not None:
+        c1, c2, c3 = st.columns([2, 1, 1])
+        c1.text_input("Checkpoint name", run.name, key=NAME, label_visibility="collapsed")
+        c2.button("💾 Save to this session", key=SAVE, on_click=_save, args=(run.id,), width="stretch")
+        trainer = run.trainer
+        c3.download_button("⬇️ Download .safetensors", key=DOWNLOAD, on_click="ignore", width="stretch",
+                           data=lambda: to_bytes(checkpoint_from_trainer(trainer, run.name)),
+                           file_name=f"{run.name.replace(' ', '_')}_step{run.step}.safetensors",
+                           mime="application/octet-stream")
+    for i, (label, blob) in enumerate(state.saved.items()):
+        c1, c2, c3 = st.columns([2, 1, 1])
+        c1.write(f"📄 {label} ({len(blob) / 1024:.0f} KB)")
+        c2.button("Open as a run", key=f"{OPEN}.{i}", on_click=_open, args=(label,), width="stretch")
+        c3.download_button("Download", blob, file_name=f"{label.replace(' ', '_')}.safetensors",
+                           key=f"{DOWNLOAD}.{i}", on_click="ignore", width="stretch")
+    upload = st.file_uploader("Open a checkpoint (.safetensors saved by this app)", type=["safetensors"], key=UPLOAD)
+    if upload is not None and upload.file_id not in state.seen_uploads:
+        try:
+            ckpt = from_bytes(upload.getvalue())
+        except CheckpointError as err:
+            st.error(f"{upload.name}: {err}")
+            return
+        state.seen_uploads.add(upload.file_id)
+        opened = run_from_checkpoint(ckpt)
+        opened.name = state.unique_name(ckpt.name)
+        state.add_run(opened)
+        st.success(f"Opened {upload.name} as run '{opened.name}'"
+                   + ("" if opened.trainer else " (inspect only: its data is not available here)."))
+        st.rerun()

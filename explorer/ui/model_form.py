@@ -1,0 +1,135 @@
+"""The model half of the Train page: a preset adapted to the data, and every hyperparameter to edit.
+
+Values go straight into the config dataclasses, whose own checks produce the messages shown next to
+the form (e.g. "d_model (30) must be divisible by n_heads (4)").
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import streamlit as st
+
+from explorer.data.dataset import TaskData
+from explorer.models import ModelConfig, RecurrentConfig, TransformerConfig
+from explorer.training.config import OPTIMIZERS, TrainConfig
+from explorer.training.presets import PRESETS, suitable_presets
+
+PRESET = "model.preset"
+
+
+@dataclass
+class ModelChoice:
+    preset: str
+    model: ModelConfig
+    train: TrainConfig
+
+
+def pick_model(data: TaskData) -> ModelChoice | None:
+    """Preset selector + hyperparameters; None (with the reason shown) when the choice is invalid."""
+    suitable = suitable_presets(data)
+    names = list(PRESETS)
+    if st.session_state.get(PRESET) not in names:
+        st.session_state[PRESET] = suitable[0] if suitable else names[0]
+    name = st.selectbox("Model", names, key=PRESET,
+                        format_func=lambda n: n if n in suitable else f"{n} — not for this data")
+    st.caption(PRESETS[name].description)
+    try:
+        model_cfg, train_cfg = PRESETS[name].build(data)
+    except ValueError as err:
+        st.error(str(err))
+        return None
+    prefix = f"model.{name}.{data.name}.{data.kind}"
+    with st.expander("Hyperparameters (every one can be changed)"):
+        try:
+            if isinstance(model_cfg, RecurrentConfig):
+                edited = _recurrent_fields(model_cfg, prefix)
+            else:
+                edited = _transformer_fields(model_cfg, prefix, data)
+            st.divider()
+            train = _train_fields(train_cfg, prefix, data)
+        except ValueError as err:
+            st.error(f"⚠️ {err}")
+            return None
+    preset = name if edited == model_cfg and train == train_cfg else f"{name} (custom)"
+    return ModelChoice(preset, edited, train)
+
+
+def _int(where, label: str, value: int, key: str, lo: int = 0, hi: int = 100_000, help: str | None = None) -> int:
+    """A whole-number input in container ``where``; bounds are wide on purpose, the config checks them."""
+    return int(where.number_input(label, min_value=lo, max_value=hi, value=int(value), step=1, key=key, help=help))
+
+
+def _recurrent_fields(cfg: RecurrentConfig, prefix: str) -> RecurrentConfig:
+    c1, c2, c3, c4 = st.columns(4)
+    cells = ["lstm", "gru", "rnn"]
+    values = dict(
+        cell=c1.selectbox("Cell", cells, index=cells.index(cfg.cell), key=f"{prefix}.cell",
+                          format_func={"lstm": "LSTM", "gru": "GRU", "rnn": "Elman RNN"}.get),
+        d_embed=_int(c2, "Embedding size", cfg.d_embed, f"{prefix}.d_embed", hi=10**6),
+        d_hidden=_int(c3, "Hidden units", cfg.d_hidden, f"{prefix}.d_hidden", hi=10**6),
+        n_layers=_int(c4, "Layers", cfg.n_layers, f"{prefix}.n_layers", hi=100),
+    )
+    c1, c2, c3, c4 = st.columns(4)
+    values["dropout"] = c1.number_input("Dropout (between layers)", 0.0, 1.0, cfg.dropout, 0.05,
+                                        key=f"{prefix}.dropout")
+    if cfg.head == "classifier":
+        values["pooling"] = c2.selectbox("Pooling", ["last", "mean"], index=["last", "mean"].index(cfg.pooling),
+                                         key=f"{prefix}.pooling", help="Last hidden state, or the average over time")
+        values["d_classifier_hidden"] = _int(c3, "Dense layer before output (0 = none)", cfg.d_classifier_hidden,
+                                             f"{prefix}.dense", hi=10**6)
+        values["sigmoid_output"] = c4.checkbox("One sigmoid output unit", cfg.sigmoid_output, key=f"{prefix}.sigmoid",
+                                               help="Binary classifiers only, as Keras' dense(1, sigmoid)")
+    return dataclasses.replace(cfg, **values)
+
+
+def _transformer_fields(cfg: TransformerConfig, prefix: str, data: TaskData) -> TransformerConfig:
+    c1, c2, c3, c4 = st.columns(4)
+    values = dict(
+        d_model=_int(c1, "d_model", cfg.d_model, f"{prefix}.d_model", hi=10**6),
+        n_heads=_int(c2, "Heads", cfg.n_heads, f"{prefix}.n_heads", hi=10**4),
+        n_layers=_int(c3, "Layers", cfg.n_layers, f"{prefix}.n_layers", hi=10**4),
+        d_mlp=_int(c4, "MLP width", cfg.d_mlp, f"{prefix}.d_mlp", hi=10**6),
+    )
+    c1, c2, c3, c4 = st.columns(4)
+    positionals = ["learned", "sinusoidal", "rotary", "none"]
+    values["positional"] = c1.selectbox("Positions", positionals, index=positionals.index(cfg.positional),
+                                        key=f"{prefix}.positional")
+    values["n_ctx"] = _int(c2, "Context (n_ctx)", cfg.n_ctx, f"{prefix}.n_ctx", hi=10**6,
+                           help="The longest input the learned position table covers")
+    values["attn_only"] = c3.checkbox("Attention only (no MLP)", cfg.attn_only, key=f"{prefix}.attn_only")
+    values["layer_norm"] = c4.checkbox("LayerNorm", cfg.layer_norm, key=f"{prefix}.layer_norm")
+    c1, c2, c3, c4 = st.columns(4)
+    values["act_fn"] = c1.selectbox("MLP activation", ["gelu", "relu"], index=["gelu", "relu"].index(cfg.act_fn),
+                                    key=f"{prefix}.act_fn")
+    values["dropout"] = c2.number_input("Dropout", 0.0, 1.0, cfg.dropout, 0.05, key=f"{prefix}.dropout")
+    if data.kind == "classification":
+        values["pooling"] = c3.selectbox("Pooling", ["mean", "last"], index=["mean", "last"].index(cfg.pooling),
+                                         key=f"{prefix}.pooling")
+        values["causal"] = c4.checkbox("Causal mask", cfg.causal, key=f"{prefix}.causal",
+                                       help="Off: a bidirectional encoder (BERT-like)")
+    elif data.kind == "seq2seq":
+        values["encoder_decoder"] = c3.checkbox("Encoder-decoder", cfg.encoder_decoder, key=f"{prefix}.encdec",
+                                                help="Off: one decoder reads source <sep> target")
+    return dataclasses.replace(cfg, d_head=None, **values)  # d_head follows d_model / n_heads
+
+
+def _train_fields(cfg: TrainConfig, prefix: str, data: TaskData) -> TrainConfig:
+    c1, c2, c3, c4 = st.columns(4)
+    values = dict(
+        lr=float(c1.number_input("Learning rate", min_value=0.0, max_value=1e6, value=cfg.lr, format="%.5g",
+                                 key=f"{prefix}.lr")),
+        optimizer=c2.selectbox("Optimizer", OPTIMIZERS, index=OPTIMIZERS.index(cfg.optimizer), key=f"{prefix}.opt"),
+        batch_size=_int(c3, "Batch size", cfg.batch_size, f"{prefix}.batch", hi=10**7),
+        max_steps=_int(c4, "Step target", cfg.max_steps, f"{prefix}.max_steps", hi=10**8),
+    )
+    c1, c2, c3, c4 = st.columns(4)
+    values["weight_decay"] = float(c1.number_input("Weight decay", 0.0, 1e6, cfg.weight_decay, format="%.4g",
+                                                   key=f"{prefix}.wd"))
+    clip = float(c2.number_input("Gradient clip (0 = off)", 0.0, 1e6, cfg.grad_clip or 0.0, key=f"{prefix}.clip"))
+    values["grad_clip"] = clip or None
+    values["seed"] = _int(c3, "Seed", cfg.seed, f"{prefix}.seed", hi=10**9)
+    if data.is_stream:
+        values["seq_len"] = _int(c4, "Window length", cfg.seq_len, f"{prefix}.seq_len", hi=10**6)
+    return dataclasses.replace(cfg, **values)

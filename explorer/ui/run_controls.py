@@ -1,0 +1,84 @@
+"""Start / Pause / Step / Reset for the selected run, and the step target. State changes in callbacks."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from explorer.training.run import Run
+from explorer.ui.state import get_state
+
+START = "controls.start"
+PAUSE = "controls.pause"
+STEP = "controls.step"
+STEP_SIZE = "controls.step_size"
+RESET = "controls.reset"
+TARGET = "controls.target"
+CLEAR = "controls.clear"
+DELETE = "controls.delete"
+
+
+def _run() -> Run | None:
+    return get_state().current_run
+
+
+def _start() -> None:
+    if (run := _run()) and run.trainer:
+        run.trainer.start()
+
+
+def _pause() -> None:
+    if (run := _run()) and run.trainer:
+        run.trainer.pause()
+
+
+def _step() -> None:
+    if (run := _run()) and run.trainer:
+        run.trainer.pause()
+        run.trainer.step(n_steps=int(st.session_state.get(STEP_SIZE, 1)))
+
+
+def _reset() -> None:
+    if (run := _run()) and run.trainer:
+        run.trainer.reset()
+
+
+def _set_target() -> None:
+    if (run := _run()) and run.trainer:
+        run.trainer.set_max_steps(int(st.session_state[f"{TARGET}.{run.id}"]))
+
+
+def _clear() -> None:
+    if (run := _run()) and run.trainer:
+        run.trainer.clear_divergence()
+
+
+def _delete() -> None:
+    state = get_state()
+    if state.current_run:
+        state.remove_run(state.current_run.id)
+
+
+def render_controls(run: Run) -> None:
+    trainer = run.trainer
+    if trainer is None:
+        st.info("This run was opened from a checkpoint whose data is not available here: it can be inspected "
+                "on every page, but not trained further.")
+        st.button("🗑️ Close run", key=DELETE, on_click=_delete)
+        return
+    running = trainer.is_running
+    c1, c2, c3, c4, c5, c6 = st.columns([1, 1, 1, 0.8, 1, 1.4])
+    c1.button("▶️ Start", key=START, on_click=_start, disabled=running or trainer.status in ("diverged", "done"),
+              type="primary", width="stretch")
+    c2.button("⏸️ Pause", key=PAUSE, on_click=_pause, disabled=not running, width="stretch")
+    c3.button("⏭️ Step", key=STEP, on_click=_step, disabled=running or trainer.status == "diverged",
+              width="stretch", help="Run the number of optimizer steps on the right, then stop")
+    c4.number_input("steps", 1, 1000, 1, key=STEP_SIZE, label_visibility="collapsed")
+    c5.button("↺ Reset", key=RESET, on_click=_reset, width="stretch",
+              help="Back to the seeded initial weights; the history is cleared")
+    c6.number_input("Step target", 1, 1_000_000, trainer.config.max_steps, step=500, key=f"{TARGET}.{run.id}",
+                    on_change=_set_target, label_visibility="collapsed", help="Step target")
+    if trainer.status == "diverged":
+        st.error(f"🛑 {trainer.message}")
+        st.button("Keep these weights and allow training again", key=CLEAR, on_click=_clear)
+    elif trainer.status == "done":
+        st.success(f"✅ {trainer.message} Raise the step target to train further.")

@@ -1,0 +1,112 @@
+"""The one session-state object per browser session, and small helpers around it.
+
+Everything a user creates (runs, saved checkpoints, settings) lives in one :class:`SessionState`
+under a single key of ``st.session_state``, so two sessions never share a trainable model. Read-only
+things shared by all sessions (pretrained models, corpora) are cached with ``st.cache_resource``
+elsewhere, never here.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import streamlit as st
+
+from explorer.training.run import Run
+
+STATE_KEY = "explorer_state"
+MAX_RUNS = 8  # per session: a classroom server must stay within memory
+MAX_MEMO = 64
+PRETRAINED_PREFIX = "pretrained:"
+T = TypeVar("T")
+
+
+@dataclass
+class SessionState:
+    """What one user has: runs, which model is selected, checkpoints saved in the session, settings."""
+
+    runs: dict[str, Run] = field(default_factory=dict)
+    current: str | None = None  # a run id, or "pretrained:<name>"
+    pretrained: list[str] = field(default_factory=list)  # pretrained models opened in this session
+    saved: dict[str, bytes] = field(default_factory=dict)  # checkpoint name -> safetensors bytes
+    slide_theme: bool = False
+    seen_uploads: set[str] = field(default_factory=set)  # file ids already turned into runs
+    loaded_datasets: set[str] = field(default_factory=set)  # hub datasets this session has loaded
+    notice: str = ""  # one message to show on the next page render (e.g. a run was dropped)
+    memo: OrderedDict = field(default_factory=OrderedDict)  # (run id, step, what) -> result
+
+    # ----------------------------------------------------------------- runs
+    def add_run(self, run: Run, make_current: bool = True) -> None:
+        """Add a run; beyond MAX_RUNS the oldest idle run is dropped (and the user told)."""
+        self.runs[run.id] = run
+        if make_current:
+            self.current = run.id
+        while len(self.runs) > MAX_RUNS:
+            idle = [r for r in self.runs.values() if not (r.trainer and r.trainer.is_running) and r.id != run.id]
+            if not idle:
+                break
+            oldest = min(idle, key=lambda r: r.created)
+            del self.runs[oldest.id]
+            self.notice = (f"Closed the oldest run '{oldest.name}': a session keeps at most {MAX_RUNS} runs. "
+                           "Save a checkpoint first to keep a run.")
+
+    def remove_run(self, run_id: str) -> None:
+        self.runs.pop(run_id, None)
+        if self.current == run_id:
+            self.current = next(iter(self.runs), None)
+
+    @property
+    def current_run(self) -> Run | None:
+        return self.runs.get(self.current) if self.current else None
+
+    @property
+    def current_pretrained(self) -> str | None:
+        if self.current and self.current.startswith(PRETRAINED_PREFIX):
+            return self.current[len(PRETRAINED_PREFIX):]
+        return None
+
+    def running_runs(self) -> list[Run]:
+        return [r for r in self.runs.values() if r.trainer is not None and r.trainer.is_running]
+
+    def unique_name(self, base: str) -> str:
+        names = {r.name for r in self.runs.values()}
+        if base not in names:
+            return base
+        i = 2
+        while f"{base} ({i})" in names:
+            i += 1
+        return f"{base} ({i})"
+
+    # ----------------------------------------------------------------- memo
+    def remember(self, key: tuple, compute: Callable[[], T]) -> T:
+        """Compute once per key (e.g. (run id, step, "confusion")); keeps the last MAX_MEMO results."""
+        if key in self.memo:
+            self.memo.move_to_end(key)
+            return self.memo[key]
+        value = compute()
+        self.memo[key] = value
+        while len(self.memo) > MAX_MEMO:
+            self.memo.popitem(last=False)
+        return value
+
+
+def get_state() -> SessionState:
+    """This session's state (created on first use)."""
+    if STATE_KEY not in st.session_state:
+        st.session_state[STATE_KEY] = SessionState()
+    return st.session_state[STATE_KEY]
+
+
+def pop_notice(state: SessionState) -> str:
+    notice, state.notice = state.notice, ""
+    return notice
+
+
+def model_choices(state: SessionState) -> dict[str, str]:
+    """Selector options: id -> label, runs first, then pretrained models."""
+    options: dict[str, Any] = {r.id: f"🧪 {r.name}" for r in state.runs.values()}
+    options.update({PRETRAINED_PREFIX + name: f"📦 {name}" for name in state.pretrained})
+    return options

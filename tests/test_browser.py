@@ -1,0 +1,25 @@
+"""A real browser (Playwright + Debian's Chromium) against ``streamlit run``, with the internet blocked."""
+
+from __future__ import annotations
+
+import pytest
+from browser_helpers import curve_points, needs_browser, offline_page, running_app
+
+pytestmark = [needs_browser, pytest.mark.browser]
+
+
+def test_one_click_training_grows_the_loss_curve_offline(tmp_path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    blocked: list[str] = []
+    with running_app(tmp_path) as url, sync_playwright() as p, offline_page(p, blocked) as page:
+        page.goto(url)
+        page.get_by_role("button", name="Train the lecture's LSTM on balanced brackets").click()
+        page.wait_for_selector(".js-plotly-plot", timeout=60_000)
+        page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length > 0")
+        first = curve_points(page)
+        page.wait_for_timeout(4000)
+        later = curve_points(page)
+        assert later > first > 0, (first, later)
+        assert page.get_by_text("training", exact=False).count() > 0
+    assert blocked == [], f"the app tried to reach the internet: {blocked[:5]}"

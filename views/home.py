@@ -1,0 +1,33 @@
+"""Home: what each page shows, and a one-click start."""
+
+import streamlit as st
+
+from explorer.ui.quickstart import QUICK_STARTS, start_quick
+from explorer.ui.state import get_state
+
+st.title("🔬 Sequence Model Explorer")
+st.markdown(
+    "Train small sequence models and look inside them while they learn — the RNNs, LSTMs, GRUs and "
+    "transformers of the course, with the course's notation."
+)
+
+st.subheader("Start in one click")
+cols = st.columns(len(QUICK_STARTS))
+for col, (key, (title, _spec, _preset)) in zip(cols, QUICK_STARTS.items()):
+    if col.button(title, key=f"home.quick.{key}", width="stretch", type="primary"):
+        start_quick(get_state(), key)
+        st.switch_page("views/train.py")
+
+st.subheader("The pages")
+st.markdown(
+    """
+- **🏋️ Train** — pick data (generated tasks, Shakespeare, movie reviews, your own file) and a model
+  (the lecture's Keras LSTM, GRU, Elman RNN, tiny GPT, encoder classifier, encoder-decoder), press Start and
+  watch the loss fall; sample text or check predictions; save and load checkpoints.
+- **⚖️ Compare** — overlay the curves of several runs and reproduce the lecture's LSTM-versus-transformer
+  sentiment comparison.
+
+Every figure has an **⬇️ Export** button (PNG, SVG, HTML); switch on the slide theme in the sidebar for
+16:9 figures with large type. Everything runs offline on a laptop CPU.
+"""
+)

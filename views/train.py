@@ -1,0 +1,73 @@
+"""Train: choose data and a model, train live, see what the model does, keep checkpoints."""
+
+import streamlit as st
+
+from explorer.data.batches import check_compatible
+from explorer.training.run import count_parameters, describe_model, new_run
+from explorer.ui.checkpoints_panel import render_checkpoints
+from explorer.ui.data_picker import pick_data
+from explorer.ui.model_form import ModelChoice, pick_model
+from explorer.ui.model_outputs import render_outputs
+from explorer.ui.run_controls import render_controls
+from explorer.ui.state import get_state, pop_notice
+from explorer.ui.train_live import render_live
+
+VIEW = "train.view"
+RUN_NAME = "train.run_name"
+CREATE = "train.create"
+CURRENT, NEW = "🧪 Current run", "➕ New run"
+
+state = get_state()
+st.title("🏋️ Train")
+if notice := pop_notice(state):
+    st.warning(notice)
+
+
+def _create(data, choice: ModelChoice) -> None:
+    name = state.unique_name((st.session_state.get(RUN_NAME) or f"{choice.preset} · {data.name}").strip())
+    run = new_run(name, data, choice.model, choice.train, preset=choice.preset, seed=choice.train.seed)
+    state.add_run(run)
+    run.trainer.start()
+    st.session_state[VIEW] = CURRENT
+
+
+def new_run_form() -> None:
+    data = pick_data()
+    choice = pick_model(data) if data is not None else None
+    if data is None or choice is None:
+        return
+    problem = None
+    try:
+        check_compatible(data, choice.model, choice.train.seq_len)
+    except ValueError as err:
+        problem = str(err)
+        st.error(f"⚠️ {problem}")
+    c1, c2 = st.columns([3, 1])
+    c1.text_input("Run name", f"{choice.preset} · {data.name}", key=RUN_NAME)
+    c2.button("▶️ Train this model", key=CREATE, type="primary", on_click=_create, args=(data, choice),
+              disabled=problem is not None, width="stretch")
+
+
+run = state.current_run
+if run is None:
+    if state.current_pretrained:
+        st.info(f"{state.current_pretrained} is a pretrained model: it is not trained here. Start a new run below, "
+                "or pick one of your runs in the sidebar.")
+    new_run_form()
+    st.stop()
+
+view = st.segmented_control("View", [CURRENT, NEW], default=CURRENT, key=VIEW, label_visibility="collapsed")
+if view == NEW:
+    new_run_form()
+    st.stop()
+
+st.subheader(f"🧪 {run.name}")
+st.caption(f"{describe_model(run.config)} · {count_parameters(run.model):,} parameters · data: {run.data_name}")
+render_controls(run)
+render_live(run)
+
+st.subheader("What the model does now")
+render_outputs(run)
+
+st.subheader("Checkpoints")
+render_checkpoints(run)
