@@ -212,13 +212,15 @@ def test_network_error_mid_download_is_a_download_error(pypi: FakePyPI, cache: P
 
 
 def test_pypi_file_info_reads_the_version_page(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    page = {"urls": [{"packagetype": "bdist_wheel", "filename": "p-1.0-py3-none-any.whl", "url": "u1", "size": 1,
-                      "digests": {"sha256": "a"}},
-                     {"packagetype": "sdist", "filename": "p-1.0.tar.gz", "url": "u2", "size": 2,
+    page = {"urls": [{"packagetype": "bdist_wheel", "filename": "p-1.0-py3-none-any.whl",
+                      "url": "../../packages/ab/p-1.0-py3-none-any.whl", "size": 1, "digests": {"sha256": "a"}},
+                     {"packagetype": "sdist", "filename": "p-1.0.tar.gz", "url": "https://files.example/u2", "size": 2,
                       "digests": {"sha256": "b"}}]}
     monkeypatch.setattr(downloads, "_urlopen", lambda url, timeout=0: FakeResponse(json.dumps(page).encode()))
-    assert downloads.pypi_file_info("p", "1.0", "sdist") == ("u2", 2, "b", "p-1.0.tar.gz")
-    assert downloads.pypi_file_info("p", "1.0", "bdist_wheel").filename == "p-1.0-py3-none-any.whl"
+    assert downloads.pypi_file_info("p", "1.0", "sdist") == ("https://files.example/u2", 2, "b", "p-1.0.tar.gz")
+    wheel = downloads.pypi_file_info("p", "1.0", "bdist_wheel")
+    assert wheel.filename == "p-1.0-py3-none-any.whl"
+    assert wheel.url == f"{downloads.PYPI_URL}/pypi/packages/ab/p-1.0-py3-none-any.whl"  # relative to the JSON page
     monkeypatch.setattr(downloads, "_urlopen", lambda url, timeout=0: FakeResponse(b"<html>not json"))
     with pytest.raises(DownloadError):
         downloads.pypi_file_info("p", "1.0", "sdist")

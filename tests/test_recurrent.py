@@ -93,3 +93,15 @@ def test_fused_module_is_what_training_updates() -> None:
     # ... and the replay reads the updated weights.
     tokens = torch.randint(0, V, (2, 5))
     torch.testing.assert_close(model.run_with_cache(tokens)[0], model(tokens), atol=1e-5, rtol=0)
+
+
+def test_forget_bias_opens_the_forget_gate_at_the_start() -> None:
+    plain = build_model(RecurrentConfig(cell="lstm", d_vocab=V, d_embed=E, d_hidden=H), seed=3)
+    opened = build_model(RecurrentConfig(cell="lstm", d_vocab=V, d_embed=E, d_hidden=H, forget_bias=1.0), seed=3)
+    delta = opened.rnn.bias_ih_l0 - plain.rnn.bias_ih_l0  # rows i, f, g, o
+    assert torch.allclose(delta[H:2 * H], torch.ones(H))
+    assert delta[:H].abs().max() == 0 and delta[2 * H:].abs().max() == 0
+    tokens = torch.randint(0, V, (2, 6))
+    f_plain = plain.run_with_cache(tokens)[1]["rnn.0.hook_f"].mean()
+    f_open = opened.run_with_cache(tokens)[1]["rnn.0.hook_f"].mean()
+    assert f_open > f_plain + 0.1

@@ -53,10 +53,17 @@ def test_brackets_labels_and_depth() -> None:
     assert bracket_depth("(()())") == [1, 2, 1, 2, 1, 0]
 
 
-def test_induction_sequences_repeat() -> None:
-    data = make_task(TaskSpec(name="induction", seq_len=10, n_train=5, n_val=2))
+def test_induction_sequences_repeat_a_stretch_of_random_period_and_place() -> None:
+    data = make_task(TaskSpec(name="induction", seq_len=12, n_train=200, n_val=2))
+    periods, starts = set(), set()
     for seq in data.train.sources:
-        assert seq[0] == BOS and seq[1:11] == seq[11:21]
+        assert seq[0] == BOS and len(seq) == 25
+        body = seq[1:]
+        found = next((t, a) for t in range(12, 2, -1) for a in range(len(body) - 2 * t + 1)
+                     if body[a:a + t] == body[a + t:a + 2 * t])
+        periods.add(found[0])
+        starts.add(found[1])
+    assert len(periods) >= 6 and len(starts) >= 6  # no fixed offset to learn from positions alone
 
 
 def test_lm_formatting_of_a_seq2seq_task_only_scores_the_target() -> None:
@@ -120,3 +127,39 @@ def test_stream_windows() -> None:
     f = format_split(data.train, data, RecurrentConfig(d_vocab=tok.vocab_size), seq_len=8)
     assert f.inputs.shape == (9, 8)
     assert torch.equal(f.inputs[:, 1:], f.labels[:, :-1])
+
+
+def test_grammar_sentences_are_bracketed_letter_digit_pairs() -> None:
+    data = make_task(TaskSpec(name="grammar", seq_len=32, n_train=200, n_val=10))
+    for seq in data.train.sources:
+        text = data.tokenizer.decode(seq)
+        assert seq[0] == BOS and is_balanced(text) and len(text) >= 28
+        inner = text.replace("(", "").replace(")", "")
+        assert all(a.isalpha() and b.isdigit() for a, b in zip(inner[::2], inner[1::2]))
+
+
+def test_grammar_task_separates_symbol_kinds_in_the_embedding_table() -> None:
+    """The Embeddings page's one-click run: letters, digits and brackets form groups in W_E."""
+    import dataclasses
+
+    import numpy as np
+    from sklearn.decomposition import PCA
+    from sklearn.metrics import silhouette_score
+
+    from explorer.training.presets import PRESETS
+    from explorer.training.run import new_run
+
+    data = make_task(TaskSpec(name="grammar", seq_len=32, n_train=2000, n_val=100))
+    model_cfg, train_cfg = PRESETS["LSTM"].build(data)
+    run = new_run("kinds", data, model_cfg, dataclasses.replace(train_cfg, optimizer="adamw", weight_decay=0.3))
+    kinds = ["bracket" if t in "()" else "digit" if t.isdigit() else "letter" for t in data.tokenizer.tokens[4:]]
+
+    def separation() -> float:
+        table = run.model.W_E.detach()[4:].numpy()
+        flat = PCA(2).fit_transform(table - table.mean(0))  # the page's default 2-D map
+        return float(silhouette_score(flat, kinds))
+
+    before = separation()
+    run.trainer.step(n_steps=500)
+    assert before < 0.1 < 0.4 < separation()
+    assert np.isfinite(run.trainer.last_loss)

@@ -138,3 +138,25 @@ def test_classifier_training_improves_accuracy() -> None:
     trainer.step(n_steps=600)
     after = trainer.val_history[-1]["val_accuracy"]
     assert before < 0.65 and after > 0.9
+
+
+def test_a_second_thread_cannot_train_the_same_run_at_once() -> None:
+    """Streamlit can start a new script run before the last one returns: only one may train."""
+    import threading
+
+    data = make_task(TaskSpec(name="copy", seq_len=4, n_train=100, n_val=20))
+    trainer = Trainer(build_model(_transformer(data.tokenizer.vocab_size)), data, TrainConfig(max_steps=1000))
+    started, results = threading.Event(), []
+    original = trainer._one_step
+
+    def slow_step():
+        started.set()
+        return original()
+
+    trainer._one_step = slow_step
+    worker = threading.Thread(target=lambda: results.append(trainer.step(n_steps=30)))
+    worker.start()
+    started.wait(10)
+    assert trainer.step(n_steps=5).steps == 0  # the other thread holds the run
+    worker.join(300)
+    assert results[0].steps == 30 and trainer.step_count == 30

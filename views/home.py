@@ -24,8 +24,18 @@ st.markdown(
 - **🏋️ Train** — pick data (generated tasks, Shakespeare, movie reviews, your own file) and a model
   (the lecture's Keras LSTM, GRU, Elman RNN, tiny GPT, encoder classifier, encoder-decoder), press Start and
   watch the loss fall; sample text or check predictions; save and load checkpoints.
-- **⚖️ Compare** — overlay the curves of several runs and reproduce the lecture's LSTM-versus-transformer
+- **⚖️ Compare runs** — overlay the curves of several runs and reproduce the lecture's LSTM-versus-transformer
   sentiment comparison.
+- **🔁 Inside the RNN** — step through an input token by token and watch every gate (fₜ, iₜ, C̃ₜ, oₜ), the cell
+  state and the hidden state; find units that count brackets; see why gradients vanish in an Elman RNN.
+- **👀 Attention** — every layer and head of your transformers and of MiniLM (offline): patterns, raw scores,
+  per-head summaries that find previous-token and [SEP] heads, bertviz views, long inputs, why we divide by √d_k.
+- **🔌 Circuits** — the QK and OV circuits of each head (Elhage et al. 2021), copying and composition scores, and
+  a lab where a two-layer attention-only model grows induction heads while you watch.
+- **📍 Positions** — sinusoidal, learned and rotary encodings: what they look like, the properties they need,
+  and what a model loses without them.
+- **🗺️ Embeddings** — PCA/UMAP/t-SNE maps of a model's embeddings as it trains, GloVe and MiniLM word vectors,
+  analogies, and contextual embeddings layer by layer.
 
 Every figure has an **⬇️ Export** button (PNG, SVG, HTML); switch on the slide theme in the sidebar for
 16:9 figures with large type. Everything runs offline on a laptop CPU.

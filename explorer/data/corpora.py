@@ -186,7 +186,7 @@ def fetch_corpus(name: str, progress: Progress | None = None) -> Path:
 
 
 # ----------------------------------------------------------------------------------------------- loading
-def _read_polarity(path: Path) -> tuple[list[str], list[int]]:
+def read_polarity(path: Path) -> tuple[list[str], list[int]]:
     """Rows ``label,text`` with labels ``1`` / ``-1`` -> texts and labels 1 / 0."""
     texts, labels = [], []
     with open(path, encoding="utf-8-sig", newline="") as handle:
@@ -218,7 +218,7 @@ def load_corpus(name: str, *, max_vocab: int = 10_000, max_len: int = 200, val_f
         return lm_task_from_text(spec.title, text, mode=mode or "char", max_vocab=max_vocab,
                                  val_fraction=val_fraction, origin="corpus",
                                  params={**params, "max_chars": max_chars}, description=spec.description)
-    texts, labels = _read_polarity(status.path)
+    texts, labels = read_polarity(status.path)
     return classification_task(spec.title, texts, labels, SENTIMENT_CLASSES, mode=mode or "word",
                                max_vocab=max_vocab, max_len=max_len, val_fraction=val_fraction, seed=seed,
                                origin="corpus", params=params, description=spec.description)

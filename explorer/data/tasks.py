@@ -72,21 +72,33 @@ def sort_task(spec: TaskSpec) -> TaskData:
 
 
 def induction_task(spec: TaskSpec) -> TaskData:
-    """``<bos>`` + a random sequence + the same sequence again: the second half is predictable only
-    by looking back to what followed the same token earlier (an induction head, Olsson et al. 2022)."""
+    """``<bos> noise r r noise``: a random stretch ``r`` of ``seq_len // 4 .. seq_len`` symbols repeated once at
+    a random place among random symbols (``2 * seq_len + 1`` tokens). The second copy is predictable only by
+    looking back to what followed the same token earlier: an induction head (Olsson et al. 2022).
+
+    The period and the place vary on purpose: with a fixed period a head can learn "attend T - 1 positions
+    back" from positions alone and solve the task without any induction head.
+    """
     tok = Tokenizer.from_symbols(symbols(spec.n_symbols))
     first = tok.vocab_size - spec.n_symbols
     rng = random.Random(spec.seed)
+    length = 2 * spec.seq_len + 1
+    shortest = max(2, spec.seq_len // 4)
+
+    def example() -> list[int]:
+        period = rng.randint(min(shortest, spec.seq_len), spec.seq_len)
+        free = length - 1 - 2 * period
+        before = rng.randint(0, free)
+        draw = [rng.randrange(first, tok.vocab_size) for _ in range(free + period)]
+        stretch = draw[before:before + period]
+        return [BOS, *draw[:before], *stretch, *stretch, *draw[before + period:]]
 
     def make(n: int) -> Split:
-        seqs = []
-        for _ in range(n):
-            half = [rng.randrange(first, tok.vocab_size) for _ in range(spec.seq_len)]
-            seqs.append([BOS, *half, *half])
-        return Split(sources=seqs)
+        return Split(sources=[example() for _ in range(n)])
 
     return TaskData(spec.name, "lm", tok, make(spec.n_train), make(spec.n_val),
-                    "Repeated random sequence: predict the second copy from the first (induction heads).",
+                    f"A random stretch of {min(shortest, spec.seq_len)}-{spec.seq_len} symbols repeated once at a "
+                    "random place: the repeat is predictable only by induction (look back, copy what came next).",
                     params=asdict(spec))
 
 
@@ -222,6 +234,45 @@ def remember_first_task(spec: TaskSpec) -> TaskData:
                     class_names=keys, params=asdict(spec))
 
 
+GRAMMAR_LETTERS = "abcdefgh"
+
+
+def _grammar_group(rng: random.Random, budget: int, depth: int) -> list[str]:
+    """One bracketed group: "(" then pairs letter-digit or nested groups, then ")"."""
+    out = ["("]
+    while len(out) < budget - 2:
+        if depth < 2 and rng.random() < 0.25:
+            inner = _grammar_group(rng, min(budget - len(out) - 1, rng.randint(4, 10)), depth + 1)
+            if len(inner) > 2:
+                out += inner
+                continue
+        out += [rng.choice(GRAMMAR_LETTERS), rng.choice(string.digits)]
+        if rng.random() < 0.3:
+            break
+    return [*out, ")"]
+
+
+def grammar_task(spec: TaskSpec) -> TaskData:
+    """A tiny language mixing three kinds of symbol, each with its own role: groups in brackets hold
+    letter-digit pairs or further groups, e.g. ``(a3(b7c1)d4)``. A model predicting the next symbol
+    must learn what each kind does, so letters, digits and brackets separate in its embedding table
+    (the distributional hypothesis in miniature)."""
+    tok = Tokenizer.from_symbols(["(", ")", *GRAMMAR_LETTERS, *string.digits])
+    rng = random.Random(spec.seed)
+    length = max(6, spec.seq_len)
+
+    def sentence() -> list[int]:
+        symbols: list[str] = []
+        while len(symbols) < length - 4:
+            symbols += _grammar_group(rng, min(length - len(symbols), rng.randint(4, 16)), 0)
+        return [BOS, *(tok.id_of(s) for s in symbols)]  # whole groups: may end a few symbols past length
+
+    return TaskData(spec.name, "lm", tok, Split(sources=[sentence() for _ in range(spec.n_train)]),
+                    Split(sources=[sentence() for _ in range(spec.n_val)]),
+                    "A tiny grammar of brackets, letters and digits, e.g. (a3(b7c1)d4): predict the next symbol.",
+                    params=asdict(spec))
+
+
 TASKS: dict[str, Callable[[TaskSpec], TaskData]] = {
     "copy": copy_task,
     "reverse": reverse_task,
@@ -231,12 +282,14 @@ TASKS: dict[str, Callable[[TaskSpec], TaskData]] = {
     "brackets": brackets_task,
     "counting": counting_task,
     "remember_first": remember_first_task,
+    "grammar": grammar_task,
 }
 
 TASK_TITLES = {
-    "copy": "Copy", "reverse": "Reverse", "sort": "Sort", "induction": "Repeated random sequence (induction)",
+    "copy": "Copy", "reverse": "Reverse", "sort": "Sort", "induction": "Repeated random stretch (induction heads)",
     "modular_addition": "Modular addition", "brackets": "Balanced brackets", "counting": "Counting",
     "remember_first": "Remember the first token (long gap)",
+    "grammar": "Brackets, letters and digits (a tiny grammar)",
 }
 
 

@@ -80,6 +80,7 @@ class RecurrentConfig(_Serializable):
     d_classifier_hidden: int = 0  # 0: linear classifier; >0: dense(relu) layer before the output
     sigmoid_output: bool = False  # binary classifier with one sigmoid unit (as in Keras)
     dropout: float = 0.0
+    forget_bias: float = 0.0  # LSTM only: added to the forget gate's initial bias (Keras' unit_forget_bias: 1)
     pad_id: int | None = None
 
     kind = "recurrent"
@@ -97,15 +98,20 @@ class RecurrentConfig(_Serializable):
             raise ValueError("sigmoid_output is for binary classifiers only (head='classifier', n_classes=2).")
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}.")
+        if not -10.0 <= self.forget_bias <= 10.0:
+            raise ValueError(f"forget_bias must be between -10 and 10, got {self.forget_bias}.")
         if self.pad_id is not None and not 0 <= self.pad_id < self.d_vocab:
             raise ValueError(f"pad_id {self.pad_id} is outside the vocabulary (size {self.d_vocab}).")
 
     @classmethod
     def lecture_lab(cls, d_vocab: int, pad_id: int | None = None) -> RecurrentConfig:
-        """The lecture's Keras lab: embedding(4), LSTM(4), mean pool, dense(4, relu), dense(1, sigmoid)."""
+        """The lecture's Keras lab: embedding(4), LSTM(4), mean pool, dense(4, relu), dense(1, sigmoid).
+
+        Keras' LSTM starts its forget gate's bias at 1 (``unit_forget_bias=True``); so does this one.
+        """
         return cls(
             cell="lstm", d_vocab=d_vocab, d_embed=4, d_hidden=4, n_layers=1, head="classifier",
-            n_classes=2, pooling="mean", d_classifier_hidden=4, sigmoid_output=True, pad_id=pad_id,
+            n_classes=2, pooling="mean", d_classifier_hidden=4, sigmoid_output=True, forget_bias=1.0, pad_id=pad_id,
         )
 
 

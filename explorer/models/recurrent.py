@@ -33,6 +33,8 @@ class RecurrentModel(HookedModel):
             cfg.d_embed, cfg.d_hidden, num_layers=cfg.n_layers, batch_first=True,
             dropout=cfg.dropout if cfg.n_layers > 1 else 0.0,
         )
+        if cfg.cell == "lstm" and cfg.forget_bias:
+            self._open_forget_gates(cfg.forget_bias)
         self.hook_embed = HookPoint()
         # Hook points per layer; exposed as rnn.{L}.hook_* by hook_points().
         self.gate_hooks = nn.ModuleList(
@@ -50,6 +52,14 @@ class RecurrentModel(HookedModel):
                 )
             else:
                 self.classifier = nn.Sequential(nn.Linear(cfg.d_hidden, n_out))
+
+    def _open_forget_gates(self, bias: float) -> None:
+        """Start fₜ = σ(… + bias): torch stacks the gate biases as i, f, g, o, so rows d..2d-1 are fₜ's
+        (Gers et al. 2000; Jozefowicz et al. 2015). With bias 0, fₜ ≈ 0.5 halves the cell state each step."""
+        d = self.config.d_hidden
+        with torch.no_grad():
+            for layer in range(self.config.n_layers):
+                getattr(self.rnn, f"bias_ih_l{layer}")[d:2 * d] += bias
 
     # ----------------------------------------------------------------- weights, TransformerLens names
     @property

@@ -23,7 +23,7 @@ class TrainConfig:
     eval_examples: int = 512
     snapshot_every: int = 25
     max_snapshots: int = 40
-    snapshot_budget_mb: float = 64.0
+    snapshot_budget_mb: float = 16.0  # per run: 30 students × 8 runs stay within a few GB
     seed: int = 0
 
     def __post_init__(self) -> None:

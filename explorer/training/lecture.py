@@ -4,6 +4,9 @@ The lecture's table (IMDb test accuracy, Gallego & Ríos Insua 2022): LSTM 81.99
 87.49 %, RoBERTa 94.67 %. Here both models train from scratch with the same data, batch, steps and
 optimizer, so the comparison is fair between them; the absolute numbers depend on the data (IMDb's
 25,000 long reviews online, or Pang & Lee's 4,000 sentences offline) and on how long they train.
+Measured here on Pang & Lee's sentences (600 steps): LSTM ≈ 69 %, small transformer ≈ 63 % — with a few
+thousand examples and no pretraining the transformer does not yet beat the LSTM; the lecture's ordering
+comes with IMDb's 25,000 reviews (and RoBERTa's pretraining).
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ from explorer.models import ModelConfig, RecurrentConfig, TransformerConfig
 from explorer.training.config import TrainConfig
 
 LECTURE_IMDB_ACCURACY = {"LSTM": 0.8199, "Simple transformer": 0.8749, "RoBERTa": 0.9467}
-STEPS = 1500
+STEPS = 600  # about 10 epochs of the 3,600 training sentences; longer only overfits
+VOCAB = 3000  # words kept; rarer ones become <unk> (a 10,000-word vocabulary overfits 3,600 sentences)
 
 
 def comparison_configs(data: TaskData) -> dict[str, tuple[ModelConfig, TrainConfig]]:
@@ -29,7 +33,7 @@ def comparison_configs(data: TaskData) -> dict[str, tuple[ModelConfig, TrainConf
                                     positional="learned", causal=False, head="classifier", n_classes=k,
                                     pooling="mean", pad_id=PAD, dropout=0.1)
     return {
-        "LSTM": (lstm, TrainConfig(lr=3e-3, max_steps=STEPS, batch_size=64, weight_decay=0.0)),
-        "Simple transformer": (transformer, TrainConfig(lr=1e-3, max_steps=STEPS, batch_size=64,
+        "LSTM": (lstm, TrainConfig(lr=3e-3, max_steps=STEPS, batch_size=64, eval_every=50)),
+        "Simple transformer": (transformer, TrainConfig(lr=1e-3, max_steps=STEPS, batch_size=64, eval_every=50,
                                                         optimizer="adamw", weight_decay=0.01)),
     }

@@ -50,7 +50,7 @@ def _lecture_lab(data: TaskData):
 def _recurrent(cell: str):
     def build(data: TaskData):
         cfg = RecurrentConfig(cell=cell, d_vocab=data.tokenizer.vocab_size, d_embed=32, d_hidden=64, n_layers=1,
-                              pooling="last", pad_id=PAD, **_head(data))
+                              pooling="last", forget_bias=1.0 if cell == "lstm" else 0.0, pad_id=PAD, **_head(data))
         return cfg, _train(data, 1e-2 if cell != "rnn" else 3e-3)
     return build
 
@@ -87,7 +87,8 @@ def _seq2seq(data: TaskData):
 PRESETS: dict[str, Preset] = {p.name: p for p in [
     Preset("Lecture lab LSTM", "embedding(4) → LSTM(4) → average pooling → dense(4, relu) → dense(1, sigmoid), "
            "the Keras model of the lecture's lab.", _lecture_lab),
-    Preset("LSTM", "Embedding 32 → LSTM 64 → output layer.", _recurrent("lstm")),
+    Preset("LSTM", "Embedding 32 → LSTM 64 → output layer (forget-gate bias starts at 1, as in Keras).",
+           _recurrent("lstm")),
     Preset("GRU", "Embedding 32 → GRU 64 → output layer.", _recurrent("gru")),
     Preset("Elman RNN", "Embedding 32 → tanh RNN 64 → output layer (vanishing gradients!).", _recurrent("rnn")),
     Preset("Tiny GPT 2 layers × 4 heads", "Decoder-only transformer: d_model 64, 2 layers, 4 heads, MLP 256, "

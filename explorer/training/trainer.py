@@ -17,6 +17,7 @@ change nothing at all. The trainer keeps:
 from __future__ import annotations
 
 import math
+import threading
 import time
 from dataclasses import dataclass
 
@@ -73,6 +74,8 @@ class Trainer:
         if data.kind != "classification":  # token tasks: about EVAL_TOKENS labelled positions are plenty
             n_val = min(n_val, max(32, EVAL_TOKENS // max(val.inputs.shape[1], 1)))
         self.val_set = val.take(torch.arange(n_val)).to(self.device)
+        # One chunk at a time: Streamlit may start a new script run before the previous one has returned.
+        self._lock = threading.Lock()
         self._start_fresh()
 
     # ----------------------------------------------------------------- state
@@ -132,10 +135,11 @@ class Trainer:
             self.status = "paused"
 
     def reset(self) -> None:
-        """Back to the seeded initial weights with an empty history."""
+        """Back to the seeded initial weights with an empty history (waits for a running chunk to end)."""
         fresh = build_model(self.model.config, seed=self.model_seed).to(self.device)
-        self.model.load_state_dict(fresh.state_dict())
-        self._start_fresh()
+        with self._lock:
+            self.model.load_state_dict(fresh.state_dict())
+            self._start_fresh()
 
     def set_max_steps(self, max_steps: int) -> None:
         self.config = TrainConfig.from_dict({**self.config.to_dict(), "max_steps": max_steps})
@@ -157,9 +161,16 @@ class Trainer:
     # ----------------------------------------------------------------- training
     def step(self, n_steps: int | None = None, time_budget_s: float | None = None) -> ChunkResult:
         """Run up to ``n_steps`` optimizer steps, stopping early when the time budget is spent,
-        the step target is reached, or the loss diverges. With neither bound, runs one step."""
-        if self.status == "diverged":
+        the step target is reached, or the loss diverges. With neither bound, runs one step.
+        Returns at once (0 steps) while another thread is training this run."""
+        if self.status == "diverged" or not self._lock.acquire(blocking=False):
             return ChunkResult(0, 0.0, self.status)
+        try:
+            return self._run_chunk(n_steps, time_budget_s)
+        finally:
+            self._lock.release()
+
+    def _run_chunk(self, n_steps: int | None, time_budget_s: float | None) -> ChunkResult:
         if n_steps is None and time_budget_s is None:
             n_steps = 1
         start = time.perf_counter()

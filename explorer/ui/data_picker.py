@@ -32,7 +32,7 @@ DOWNLOAD = "data.download"
 SOURCES = ["Generated task", "Packaged corpus", "Upload a file", "Hugging Face dataset (online)"]
 TASK_DEFAULTS = {  # (seq_len, n_symbols) that train in a minute on a laptop
     "copy": (8, 10), "reverse": (8, 10), "sort": (8, 10), "induction": (20, 30), "modular_addition": (1, 23),
-    "brackets": (20, 2), "counting": (12, 4), "remember_first": (30, 10),
+    "brackets": (20, 2), "counting": (12, 4), "remember_first": (30, 10), "grammar": (32, 2),
 }
 MAX_VOCAB = 10_000
 
@@ -62,7 +62,7 @@ def _generated() -> TaskData:
                               disabled=name == "modular_addition")
     n_label = "Modulus p" if name == "modular_addition" else "Symbols"
     n_symbols = c2.number_input(n_label, 2, 1000, symbols_default, key=f"{N_SYMBOLS}.{name}",
-                                disabled=name in ("brackets", "remember_first"))
+                                disabled=name in ("brackets", "remember_first", "grammar"))
     n_train = c3.number_input("Training examples", 100, 200_000, 5000, step=500, key=N_TRAIN)
     seed = c4.number_input("Seed", 0, 10**6, 0, key=SEED)
     data = loaders.generated_task(TaskSpec(name=name, seq_len=int(seq_len), n_symbols=int(n_symbols),

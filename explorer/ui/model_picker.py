@@ -60,9 +60,10 @@ def pick_subject(key: str, accept: Callable[[Run], bool], pretrained: Sequence[s
     return Subject(run=state.runs[choice])
 
 
-def offer_training(key: str, title: str, spec: TaskSpec, preset: str, why: str) -> None:
+def offer_training(key: str, title: str, spec: TaskSpec, preset: str, why: str,
+                   train_overrides: dict | None = None) -> None:
     """An info box and a button that creates and starts a suitable run (instead of an error)."""
     st.info(why)
     if st.button(title, key=key, type="primary"):
-        create_preset_run(get_state(), spec, preset)
+        create_preset_run(get_state(), spec, preset, train_overrides=train_overrides)
         st.rerun()

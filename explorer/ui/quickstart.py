@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from explorer.data.tasks import TaskSpec
 from explorer.training.presets import PRESETS
 from explorer.training.run import Run, new_run
@@ -18,10 +20,14 @@ QUICK_STARTS = {
 }
 
 
-def create_preset_run(state: SessionState, spec: TaskSpec, preset: str, start: bool = True) -> Run:
-    """Generate the task, build the preset for it, add the run to the session (current) and start it."""
+def create_preset_run(state: SessionState, spec: TaskSpec, preset: str, start: bool = True,
+                      train_overrides: dict | None = None) -> Run:
+    """Generate the task, build the preset for it (``train_overrides`` change its training config), add the
+    run to the session (current) and start it."""
     data = generated_task(spec)
     model_cfg, train_cfg = PRESETS[preset].build(data)
+    if train_overrides:
+        train_cfg = dataclasses.replace(train_cfg, **train_overrides)
     run = new_run(state.unique_name(f"{preset} · {data.name}"), data, model_cfg, train_cfg, preset=preset)
     state.add_run(run)
     if start:

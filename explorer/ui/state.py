@@ -8,6 +8,7 @@ elsewhere, never here.
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,6 +38,8 @@ class SessionState:
     loaded_datasets: set[str] = field(default_factory=set)  # hub datasets this session has loaded
     notice: str = ""  # one message to show on the next page render (e.g. a run was dropped)
     memo: OrderedDict = field(default_factory=OrderedDict)  # (run id, step, what) -> result
+    last_inputs: dict[str, Any] = field(default_factory=dict)  # page -> the last input that worked (kept on errors)
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
 
     # ----------------------------------------------------------------- runs
     def add_run(self, run: Run, make_current: bool = True) -> None:
@@ -82,14 +85,19 @@ class SessionState:
 
     # ----------------------------------------------------------------- memo
     def remember(self, key: tuple, compute: Callable[[], T]) -> T:
-        """Compute once per key (e.g. (run id, step, "confusion")); keeps the last MAX_MEMO results."""
-        if key in self.memo:
-            self.memo.move_to_end(key)
-            return self.memo[key]
+        """Compute once per key (e.g. (run id, step, "confusion")); keeps the last MAX_MEMO results.
+
+        The dict is guarded by a lock (two script runs of one session may overlap); ``compute`` runs outside it.
+        """
+        with self._lock:
+            if key in self.memo:
+                self.memo.move_to_end(key)
+                return self.memo[key]
         value = compute()
-        self.memo[key] = value
-        while len(self.memo) > MAX_MEMO:
-            self.memo.popitem(last=False)
+        with self._lock:
+            self.memo[key] = value
+            while len(self.memo) > MAX_MEMO:
+                self.memo.popitem(last=False)
         return value
 
 

@@ -1,0 +1,188 @@
+"""Figures of a recurrent cell's gates: one step (bars per unit, with its equation), the whole sequence
+(heatmaps time × units), unit-wise lines and gate saturation histograms.
+
+Built to be redrawn while a student steps through time: :func:`step_figure` and :func:`sequence_heatmaps`
+are built once per recorded input and layer; :func:`show_step` and :func:`mark_step` then change only the
+values and the marker in place (assigning arrays is far cheaper than building a plotly figure).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from explorer.analysis.gates import NEAR, GateRecord, Quantity
+from explorer.figures.theme import COLORWAY, DIVERGING, SEQUENTIAL
+
+PREVIOUS_COLOR = "#555555"
+MARK_COLOR = "#D55E00"
+MAX_TICK_LABELS = 64  # beyond this many tokens the time axis shows indices only
+HISTOGRAM_BINS = 40
+
+
+def token_label(piece: str) -> str:
+    """A token as a readable label: visible space and newline marks."""
+    return piece.replace(" ", "␣").replace("\n", "↵").replace("\t", "⇥") or "∅"
+
+
+def value_range(record: GateRecord, layer: int, q: Quantity) -> tuple[float, float]:
+    """A fixed axis/colour range for a quantity over the whole input (so stepping does not rescale)."""
+    if q.kind == "gate":
+        return 0.0, 1.0
+    if q.kind == "signed":
+        return -1.0, 1.0
+    top = float(np.abs(record.series(layer, q.key)).max()) or 1.0
+    return -top, top
+
+
+# ----------------------------------------------------------------------------------------- one step
+def step_figure(record: GateRecord, layer: int) -> go.Figure:
+    """One row per quantity, bars per unit at step t and dots at t − 1; the row title is the equation.
+
+    Call :func:`show_step` to fill in a step.
+    """
+    quantities = record.quantities()
+    titles = [f"<b>{q.name}</b>   {q.equation}" for q in quantities]
+    fig = make_subplots(rows=len(quantities), cols=1, shared_xaxes=True, subplot_titles=titles,
+                        vertical_spacing=min(0.08, 0.3 / max(len(quantities), 1)))
+    units = np.arange(record.d_hidden)
+    zeros = np.zeros(record.d_hidden, dtype=np.float32)
+    dash = 36 if record.d_hidden <= 8 else 16 if record.d_hidden <= 32 else 7  # about a bar's width
+    for row, q in enumerate(quantities, start=1):
+        fig.add_trace(go.Bar(x=units, y=zeros, name="step t", marker_color=COLORWAY[0], legendgroup="t",
+                             showlegend=row == 1,
+                             hovertemplate=f"unit %{{x}}<br>{q.symbol} = %{{y:.4f}}<extra></extra>"),
+                      row=row, col=1)
+        fig.add_trace(go.Scatter(x=units, y=zeros, mode="markers", name="step t − 1", legendgroup="prev",
+                                 marker=dict(color=PREVIOUS_COLOR, symbol="line-ew-open", size=dash,
+                                             line=dict(width=3, color=PREVIOUS_COLOR)),
+                                 showlegend=row == 1,
+                                 hovertemplate=f"unit %{{x}}<br>{q.symbol} at t−1 = %{{y:.4f}}<extra></extra>"),
+                      row=row, col=1)
+        low, high = value_range(record, layer, q)
+        fig.update_yaxes(range=[low - 0.05 * (high - low), high + 0.05 * (high - low)], row=row, col=1,
+                         title_text=q.symbol)
+    fig.update_xaxes(title_text="unit", row=len(quantities), col=1)
+    fig.update_xaxes(range=[-0.5, record.d_hidden - 0.5], **({"dtick": 1} if record.d_hidden <= 32 else {}))
+    fig.update_layout(height=150 + 140 * len(quantities), bargap=0.15,
+                      legend=dict(orientation="h", yanchor="bottom", y=1.02, x=1, xanchor="right"))
+    fig.update_annotations(x=0, xanchor="left")
+    return fig
+
+
+def show_step(fig: go.Figure, record: GateRecord, layer: int, t: int, token: str) -> go.Figure:
+    """Put step ``t``'s values (bars) and step t − 1's (dots; at t = 0 the zero initial state) in place."""
+    with fig.batch_update():
+        for k, q in enumerate(record.quantities()):
+            fig.data[2 * k].y = record.at(layer, q.key, t)
+            prev = record.previous(layer, q.key, t)
+            fig.data[2 * k + 1].y = prev if prev is not None else np.full(record.d_hidden, np.nan, np.float32)
+        fig.layout.title = dict(text=f"Step t = {t}: token {token_label(token)!r}  (layer {layer})", x=0,
+                                xanchor="left")
+    return fig
+
+
+# ----------------------------------------------------------------------------------------- whole sequence
+def _colour_axes(record: GateRecord, layer: int, quantities: Sequence[Quantity]) -> dict[str, dict]:
+    """One colour axis per kind of quantity (gates 0..1, tanh range −1..1, unbounded cell state)."""
+    axes = {}
+    titles = {"gate": "gate", "signed": "tanh range", "state": "Cₜ"}
+    kinds = [k for k in ("gate", "signed", "state") if any(q.kind == k for q in quantities)]
+    for n, kind in enumerate(kinds):
+        name = "coloraxis" if n == 0 else f"coloraxis{n + 1}"
+        low, high = (0.0, 1.0) if kind == "gate" else (-1.0, 1.0)
+        if kind == "state":
+            top = max(float(np.abs(record.series(layer, q.key)).max()) for q in quantities if q.kind == "state")
+            low, high = -(top or 1.0), top or 1.0
+        axes[kind] = dict(name=name, cmin=low, cmax=high,
+                          colorscale=SEQUENTIAL if kind == "gate" else DIVERGING,
+                          colorbar=dict(title=dict(text=titles[kind]), len=0.9 / len(kinds),
+                                        y=1 - (n + 0.5) / len(kinds), yanchor="middle", thickness=14))
+    return axes
+
+
+def sequence_heatmaps(record: GateRecord, layer: int, pieces: Sequence[str]) -> go.Figure:
+    """Heatmaps time × units, one row per quantity (LSTM fₜ iₜ C̃ₜ Cₜ oₜ hₜ; GRU rₜ zₜ h̃ₜ hₜ; Elman hₜ).
+
+    Units are rows (y), steps are columns (x); :func:`mark_step` draws the current step.
+    """
+    quantities = record.quantities(overview_only=True)
+    axes = _colour_axes(record, layer, quantities)
+    fig = make_subplots(rows=len(quantities), cols=1, shared_xaxes=True, vertical_spacing=0.04,
+                        subplot_titles=[f"<b>{q.symbol}</b> {q.name}" for q in quantities])
+    steps = np.arange(record.n_pos)
+    labels = [token_label(p) for p in pieces]
+    for row, q in enumerate(quantities, start=1):
+        z = record.series(layer, q.key).T  # [d_hidden, pos]
+        fig.add_trace(go.Heatmap(z=z, x=steps, y=np.arange(record.d_hidden), coloraxis=axes[q.kind]["name"],
+                                 hovertemplate=f"t = %{{x}}<br>unit %{{y}}<br>{q.symbol} = %{{z:.3f}}<extra></extra>"),
+                      row=row, col=1)
+        fig.update_yaxes(title_text="unit", row=row, col=1)
+    for spec in axes.values():
+        name = spec.pop("name")
+        fig.update_layout({name: spec})
+    if record.n_pos <= MAX_TICK_LABELS:
+        fig.update_xaxes(tickmode="array", tickvals=steps, ticktext=labels, tickangle=0, row=len(quantities), col=1)
+    fig.update_xaxes(title_text="step t (token)", row=len(quantities), col=1)
+    fig.update_layout(height=120 + 170 * len(quantities), title=dict(text=f"The whole input, layer {layer}", x=0))
+    fig.update_annotations(x=0, xanchor="left")
+    return fig
+
+
+def mark_step(fig: go.Figure, t: int) -> go.Figure:
+    """Outline step ``t`` across every row of a time-on-x figure (in place)."""
+    fig.layout.shapes = [dict(type="rect", xref="x", yref="paper", x0=t - 0.5, x1=t + 0.5, y0=0, y1=1,
+                              line=dict(color=MARK_COLOR, width=2), fillcolor="rgba(0,0,0,0)")]
+    return fig
+
+
+def unit_lines(record: GateRecord, layer: int, key: str, units: Sequence[int], pieces: Sequence[str],
+               t: int | None = None, symbol: str = "") -> go.Figure:
+    """One line per chosen unit: its value of quantity ``key`` over time; step ``t`` marked (see :func:`mark_step`).
+    """
+    values = record.series(layer, key)  # [pos, d_hidden]
+    steps = np.arange(record.n_pos)
+    labels = [token_label(p) for p in pieces]
+    fig = go.Figure()
+    for k, unit in enumerate(units):
+        fig.add_trace(go.Scatter(x=steps, y=values[:, unit], mode="lines+markers", name=f"unit {unit}",
+                                 line=dict(color=COLORWAY[k % len(COLORWAY)]), marker=dict(size=4),
+                                 customdata=labels, hovertemplate=f"t = %{{x}} (%{{customdata}})<br>unit {unit}: "
+                                                                  "%{y:.3f}<extra></extra>"))
+    if t is not None:
+        mark_step(fig, t)
+    if record.n_pos <= MAX_TICK_LABELS:
+        fig.update_xaxes(tickmode="array", tickvals=steps, ticktext=labels, tickangle=0)
+    fig.update_layout(title=dict(text=f"{symbol or key} of chosen units, layer {layer}", x=0),
+                      xaxis_title="step t (token)", yaxis_title=symbol or key)
+    return fig
+
+
+def saturation_figure(record: GateRecord, layer: int, near: float = NEAR) -> go.Figure:
+    """Histograms of every sigmoid gate's values (all steps and units); bands mark "near 0" and "near 1".
+
+    Counted here (40 bins of width 0.025), so the figure carries 40 numbers per gate, not every value.
+    """
+    fig = go.Figure()
+    gates = [q for q in record.quantities() if q.kind == "gate" and q.overview]
+    edges = np.linspace(0.0, 1.0, HISTOGRAM_BINS + 1)
+    centres = (edges[:-1] + edges[1:]) / 2
+    for k, q in enumerate(gates):
+        values = record.series(layer, q.key).ravel()
+        counts, _ = np.histogram(values, bins=edges)
+        share = counts / max(values.size, 1)
+        fig.add_trace(go.Bar(x=centres, y=share, width=edges[1] - edges[0], name=f"{q.symbol} {q.name}", opacity=0.6,
+                             marker_color=COLORWAY[k % len(COLORWAY)],
+                             hovertemplate="%{x:.3f}: %{y:.1%}<extra>" + q.symbol + "</extra>"))
+    fig.add_vrect(x0=0, x1=near, fillcolor="#999999", opacity=0.15, line_width=0, annotation_text="near 0",
+                  annotation_position="top left")
+    fig.add_vrect(x0=1 - near, x1=1, fillcolor="#999999", opacity=0.15, line_width=0, annotation_text="near 1",
+                  annotation_position="top right")
+    fig.update_layout(barmode="overlay", title=dict(text=f"Gate saturation, layer {layer}", x=0),
+                      xaxis_title="gate value", yaxis_title="share of (step, unit) values",
+                      legend=dict(orientation="h", yanchor="bottom", y=1.02, x=1, xanchor="right"))
+    fig.update_xaxes(range=[0, 1])
+    return fig

@@ -1,0 +1,167 @@
+"""What the Attention page looks at: the chosen model's attention on the user's text, cached.
+
+Pretrained models: one result per (model, text), shared by every session (``st.cache_resource``: the result is
+never modified). Runs of the session: memoised per session by (run id, step, text), so a training run is shown
+at its current weights.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import streamlit as st
+import torch
+
+from explorer.analysis.attention import AttentionSet, record_attention
+from explorer.data.tokenizers import BOS, SPECIALS, Tokenizer
+from explorer.models.pretrained import MINILM, PRETRAINED_MODELS
+from explorer.training.run import Run
+from explorer.ui.model_picker import Subject
+from explorer.ui.pretrained_loader import get_pretrained, loaded_model
+from explorer.ui.state import get_state
+
+MAX_TOKENS = 512  # the page's limit for any model: MiniLM's context, and what a browser draws smoothly
+SPECIAL_PATTERN = re.compile("(" + "|".join(re.escape(s) for s in SPECIALS) + ")")
+EXAMPLE_TEXT = ("The students opened their notebooks. The teacher wrote the formula on the board, and the "
+                "students copied the formula into their notebooks before the bell rang.")
+EXAMPLE_TEXT_B = ("The engineers opened their laptops. The manager drew the plan on the whiteboard, and the "
+                  "engineers copied the plan into their laptops before the meeting ended.")
+
+
+@dataclass
+class Recorded:
+    """Attention of one model on one input, and what the user should be told about the input."""
+
+    sets: list[AttentionSet]
+    notices: list[str] = field(default_factory=list)
+    model_name: str = ""
+
+
+def is_attention_run(run: Run) -> bool:
+    return run.is_transformer
+
+
+def offered_pretrained() -> list[str]:
+    """Pretrained models offered in the picker: the installed packaged ones, then those opened this session."""
+    names = [name for name, spec in PRETRAINED_MODELS.items() if spec.installed()]
+    return names + [n for n in get_state().pretrained if n not in names]
+
+
+# --------------------------------------------------------------------------------------------- runs
+def encode_run_text(tokenizer: Tokenizer, text: str) -> tuple[list[int], list[str], list[str]]:
+    """Ids and token strings of ``text`` for a run's tokenizer; "<sep>", "<bos>"… typed literally are special tokens.
+
+    Returns (ids, token strings, tokens read as <unk>).
+    """
+    ids: list[int] = []
+    pieces: list[str] = []
+    unknown: list[str] = []
+    for part in SPECIAL_PATTERN.split(text):
+        if not part:
+            continue
+        if part in SPECIALS:
+            ids.append(tokenizer.id_of(part))
+            pieces.append(part)
+            continue
+        part_ids, part_pieces, part_unknown = tokenizer.encode_marked(part)
+        ids += part_ids
+        pieces += part_pieces
+        unknown += [p for p, u in zip(part_pieces, part_unknown) if u]
+    return ids, pieces, unknown
+
+
+def run_limit(run: Run) -> int:
+    cfg = run.config
+    return min(MAX_TOKENS, cfg.n_ctx) if cfg.positional == "learned" else MAX_TOKENS
+
+
+def default_run_texts(run: Run) -> tuple[str, str]:
+    """(input, decoder target) examples from the run's validation data, written with literal special tokens."""
+    tok, data = run.tokenizer, run.data
+    if data is None:
+        return tok.decode(range(len(SPECIALS), min(len(tok.tokens), len(SPECIALS) + 12))), ""
+    if data.is_stream:
+        return tok.decode(data.val.stream[:60].tolist(), skip_special=False), ""
+    source = data.val.sources[0]
+    target = data.val.targets[0] if data.val.targets else []
+    if run.config.encoder_decoder:
+        return tok.decode(source, skip_special=False), tok.decode(target, skip_special=False)
+    if target:
+        return tok.decode([*source, tok.id_of("<sep>"), *target], skip_special=False), ""
+    return tok.decode(source, skip_special=False), ""
+
+
+def _cut(ids: list[int], pieces: list[str], limit: int, what: str, notices: list[str]) -> tuple[list[int], list[str]]:
+    if len(ids) > limit:
+        notices.append(f"The {what} has {len(ids):,} tokens; this model takes at most {limit}: the first {limit} are "
+                       "shown.")
+        return ids[:limit], pieces[:limit]
+    return ids, pieces
+
+
+def record_run(run: Run, text: str, target: str = "") -> Recorded:
+    """Attention of a session run on ``text`` (and ``target`` for an encoder-decoder), at its current step."""
+    def compute() -> Recorded:
+        notices: list[str] = []
+        ids, pieces, unknown = encode_run_text(run.tokenizer, text)
+        if unknown:
+            notices.append("Not in this model's vocabulary (read as <unk>): "
+                           + ", ".join(repr(u) for u in sorted(set(unknown))[:10]))
+        ids, pieces = _cut(ids, pieces, run_limit(run), "input", notices)
+        tokens = torch.tensor([ids], dtype=torch.long)
+        model = run.model
+        was_training = model.training
+        model.eval()
+        try:
+            if run.config.encoder_decoder:
+                t_ids, t_pieces, _ = encode_run_text(run.tokenizer, target)
+                t_ids, t_pieces = _cut([BOS, *t_ids], ["<bos>", *t_pieces], run_limit(run), "target", notices)
+                sets = record_attention(model, tokens, pieces, causal=False,
+                                        decoder_tokens=torch.tensor([t_ids], dtype=torch.long), decoder_str=t_pieces)
+            else:
+                sets = record_attention(model, tokens, pieces, causal=run.config.causal)
+        finally:
+            model.train(was_training)
+        return Recorded(sets, notices, run.name)
+
+    return get_state().remember((run.id, run.step, "attention", text, target), compute)
+
+
+# --------------------------------------------------------------------------------------------- pretrained
+@st.cache_resource(max_entries=6, show_spinner=False)
+def _pretrained_record(name: str, text: str) -> Recorded:
+    model = loaded_model(name)  # already loaded by record_pretrained (no Streamlit element in a cached function)
+    notices = []
+    total = model.count_tokens(text)
+    tokens = model.to_tokens(text, max_tokens=MAX_TOKENS)
+    if total > tokens.shape[1]:
+        limit = min(MAX_TOKENS, model.config.n_ctx)
+        why = "its context" if limit == model.config.n_ctx else "the page's limit"
+        notices.append(f"The text has {total:,} tokens; {name} takes {limit} here ({why}): the rest is cut.")
+    sets = record_attention(model, tokens, model.to_str_tokens(tokens), causal=model.config.causal)
+    return Recorded(sets, notices, name)
+
+
+def record_pretrained(name: str, text: str) -> tuple[Recorded | None, str | None]:
+    """(attention, None) or (None, why the model could not be loaded)."""
+    model, error = get_pretrained(name)
+    if model is None:
+        return None, error
+    with st.spinner(f"Running {name} on {len(text):,} characters…"):
+        return _pretrained_record(name, text), None
+
+
+def record_subject(subject: Subject, text: str, target: str = "") -> tuple[Recorded | None, str | None]:
+    if subject.run is not None:
+        return record_run(subject.run, text, target), None
+    return record_pretrained(subject.pretrained or MINILM, text)
+
+
+def describe_subject(subject: Subject) -> str:
+    if subject.run is not None:
+        from explorer.training.run import describe_model
+
+        return f"{describe_model(subject.run.config)} · step {subject.run.step}"
+    model, _ = get_pretrained(subject.pretrained or MINILM)
+    return "" if model is None else f"{model.config.describe()} · {model.config.source}"

@@ -1,0 +1,96 @@
+"""Attention: every layer and head of the session's transformers and of pretrained checkpoints."""
+
+import streamlit as st
+
+from explorer.ui.attention_heads import (
+    HEAD,
+    HEADS_SECTION,
+    LAYER,
+    PERSISTENT,
+    SECTION,
+    pick_options,
+    render_grid,
+    render_heads,
+)
+from explorer.ui.attention_inputs import EXAMPLE_TEXT, default_run_texts, describe_subject, record_subject
+from explorer.ui.attention_models import choose_model, offer_small_run, render_opener
+from explorer.ui.attention_more import render_bertviz, render_compare, render_sqrt_dk
+from explorer.ui.state import get_state
+
+TEXT = "attention.text"
+TARGET = "attention.target"
+KIND = "attention.kind"
+GRID, BERTVIZ, COMPARE, SQRT_DK = "🧩 Grid", "🕸️ bertviz", "⚖️ Compare", "√ Why √d_k"
+
+# Keep the opened head, filters and windows while a section that does not draw their widgets is shown
+# (Streamlit forgets the state of widgets that a run does not draw).
+for key in PERSISTENT:
+    if key in st.session_state:
+        st.session_state[key] = st.session_state[key]
+
+state = get_state()
+st.title("👀 Attention heads")
+st.caption("Each head computes A = softmax(QKᵀ/√d_k) over the tokens it may see, then mixes their values. Paste a "
+           "text, find what each head does from the summaries, open a head, compare it, export it for a slide.")
+
+top = st.columns([2, 3])
+with top[0]:
+    subject = choose_model()
+with top[1]:
+    render_opener()
+if subject is None:
+    offer_small_run()
+    st.stop()
+st.caption(describe_subject(subject))
+
+run = subject.run
+default_text, default_target = default_run_texts(run) if run else (EXAMPLE_TEXT, "")
+text = st.text_area("Input" if not (run and run.config.encoder_decoder) else "Source (encoder input)", default_text,
+                    key=f"{TEXT}.{subject.key}", height=90,
+                    help="Up to 512 tokens are shown (MiniLM's context); longer texts are cut with a notice."
+                    + (" Type <sep>, <bos>… for special tokens." if run else ""))
+target = ""
+if run and run.config.encoder_decoder:
+    target = st.text_area("Target (decoder input, after <bos>)", default_target, key=f"{TARGET}.{subject.key}",
+                          height=68)
+last_good = ("attention", "last_text", subject.key)
+if not text.strip():
+    text, target = state.memo.get(last_good, (default_text, default_target))
+    st.warning("The input is empty: showing the last text instead. Type or paste something to look at.")
+recorded, error = record_subject(subject, text, target)
+if recorded is None:
+    st.error(error)
+    st.stop()
+state.memo[last_good] = (text, target)
+for notice in recorded.notices:
+    st.info(notice)
+
+section = st.segmented_control("Show", [HEADS_SECTION, GRID, BERTVIZ, COMPARE, SQRT_DK], default=HEADS_SECTION,
+                               key=SECTION, required=True, label_visibility="collapsed")
+if section == SQRT_DK:
+    render_sqrt_dk()
+    st.stop()
+
+sets = recorded.sets
+if len(sets) > 1 and section != BERTVIZ:
+    titles = {s.kind: s.title for s in sets}
+    kind = st.radio("Attention", list(titles), format_func=titles.get, key=KIND, horizontal=True)
+    att = next(s for s in sets if s.kind == kind)
+else:
+    att = sets[0]
+memo_key = ("attention", subject.key, run.step if run else 0, text, target, att.kind)
+name = recorded.model_name
+
+if section == COMPARE:
+    layer = min(st.session_state.get(LAYER, 0) or 0, att.n_layers - 1)
+    head = min(st.session_state.get(HEAD, 0) or 0, att.n_heads - 1)
+    render_compare(subject, recorded, text, target, layer, head, memo_key)
+    st.stop()
+
+options = pick_options(att, subword=run is None, scope=(subject.key,))
+if section == HEADS_SECTION:
+    render_heads(att, options, memo_key, name)
+elif section == GRID:
+    render_grid(att, options, memo_key, name)
+else:
+    render_bertviz(sets, options.layers, memo_key)

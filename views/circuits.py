@@ -1,0 +1,40 @@
+"""Circuits: each head as a QK circuit (where it looks) and an OV circuit (what it moves), heads composing across
+layers, and a lab in which a 2-layer attention-only model grows induction heads (Elhage et al. 2021)."""
+
+import streamlit as st
+
+from explorer.training.induction_lab import is_lab_run
+from explorer.ui.circuits_head import render_head
+from explorer.ui.circuits_lab import render_lab
+from explorer.ui.circuits_map import render_map
+from explorer.ui.circuits_subject import choose_model
+from explorer.ui.state import get_state
+
+SECTION = "circuits.section"
+HEAD, MAP, LAB = "🔬 One head", "🗺️ Whole model", "🧲 Induction-head lab"
+
+st.title("🔌 QK/OV circuits")
+st.caption("A head reads the residual stream twice. Its **QK circuit** W_QK = W_Q W_Kᵀ scores every query against "
+           "every key: where to look. Its **OV circuit** W_OV = W_V W_O says what the attended position writes back: "
+           "what to move. Heads in later layers read what earlier heads wrote, through their queries, keys or values "
+           "(composition). All of it is computed from the weights, kept as thin factors.")
+
+if SECTION not in st.session_state:  # first visit (or back from another page): the lab when it has a run
+    runs = get_state().runs.values()
+    st.session_state[SECTION] = HEAD if any(r.is_transformer and not is_lab_run(r) for r in runs) else LAB
+section = st.segmented_control("Section", [HEAD, MAP, LAB], key=SECTION, label_visibility="collapsed") or LAB
+
+if section == LAB:
+    render_lab()
+    st.stop()
+
+subject = choose_model()
+if subject is None:
+    st.info("No transformer to read yet: start the induction-head lab above, or train a transformer on the Train "
+            "page.")
+    st.stop()
+st.caption(subject.description)
+if section == HEAD:
+    render_head(subject)
+else:
+    render_map(subject)

@@ -1,0 +1,41 @@
+"""Embeddings: token, word and contextual embeddings projected with PCA, UMAP or t-SNE."""
+
+import streamlit as st
+
+from explorer.models.pretrained import MINILM
+from explorer.ui.embeddings_context import render_context_section, render_sentences_section
+from explorer.ui.embeddings_trained import render_trained_section
+from explorer.ui.embeddings_words import render_words_section
+from explorer.ui.state import get_state, pop_notice
+
+SECTION = "emb.section"
+SECTIONS = {
+    "trained": "🧪 Your model's embeddings",
+    "words": "📖 Word vectors",
+    "context": "🏦 Words in context",
+    "sentences": "🎬 Sentence embeddings",
+}
+ABOUT = {
+    "trained": "The embedding table W_E of a model you train here (one learned vector per token) and its hidden "
+               "states, at every kept training step. Scrub or press ▶ to watch them organise as the loss falls.",
+    "words": "Static word vectors, one per word whatever the sentence: GloVe (learned from co-occurrence counts) and "
+             "MiniLM's input embeddings. Find neighbours, solve analogies, project word lists.",
+    "context": "A transformer gives a word a different vector in every sentence. Follow one word through MiniLM's "
+               "layers and watch its senses separate.",
+    "sentences": "Average MiniLM's last-layer vectors over a sentence and you get a sentence embedding. Do "
+                 "movie-review sentences fall apart by sentiment, though the model never saw these labels?",
+}
+
+state = get_state()
+st.title("🗺️ Embeddings")
+if notice := pop_notice(state):
+    st.warning(notice)
+st.markdown("A model reads tokens as vectors: **W**: tokens → ℝⁿ. Similar tokens end up with similar vectors — "
+            "if the task rewards it. Project them to 2-D or 3-D and look.")
+if st.session_state.get(SECTION) not in SECTIONS:
+    st.session_state[SECTION] = "context" if state.current_pretrained == MINILM else "trained"
+section = st.segmented_control("Section", list(SECTIONS), format_func=SECTIONS.get, key=SECTION,
+                               label_visibility="collapsed") or "trained"
+st.caption(ABOUT[section])
+{"trained": render_trained_section, "words": render_words_section, "context": render_context_section,
+ "sentences": render_sentences_section}[section]()

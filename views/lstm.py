@@ -1,0 +1,87 @@
+"""Inside the recurrent cell: step through an LSTM/GRU/Elman RNN's gates, see the whole sequence, find units that
+read the text, watch a classifier read, and see why gradients vanish."""
+
+import streamlit as st
+
+from explorer.analysis.gates import record_gates
+from explorer.data.tasks import TaskSpec
+from explorer.training.run import describe_model
+from explorer.ui.lstm_compare import render_compare, render_over_time
+from explorer.ui.lstm_gradients import render_gradients
+from explorer.ui.lstm_input import choose_input
+from explorer.ui.lstm_player import render_stepper
+from explorer.ui.lstm_runs import CELL_NAMES, analysis_step, inspected_model, offer_long_gap_trio
+from explorer.ui.lstm_step import render_saturation, render_sequence, render_step
+from explorer.ui.lstm_units import render_units
+from explorer.ui.model_picker import offer_training, pick_subject
+from explorer.ui.state import get_state, pop_notice
+
+SUBJECT = "lstm.subject"
+LAYER = "lstm.layer"
+SECTION = "lstm.section"
+OFFER = "lstm.offer"
+OFFER_TRIO = "lstm.offer_trio"
+REFRESH = "lstm.refresh"
+STEP_VIEW, SEQUENCE, UNITS, OVER_TIME, GRADIENTS, COMPARE = (
+    "👣 Step through", "🗺️ Whole sequence", "🔎 Units as readers", "📈 Reading over time",
+    "📉 Gradients & eigenvalues", "⚖️ Compare cells")
+
+state = get_state()
+st.title("🔁 Inside the recurrent cell")
+if notice := pop_notice(state):
+    st.warning(notice)
+st.caption("Step through an Elman RNN, GRU or LSTM one token at a time and watch its gates, cell state and hidden "
+           "state, in the lecture's notation; find units that count brackets or follow sentiment; see why gradients "
+           "vanish in an Elman RNN and not in an LSTM.")
+
+subject = pick_subject(SUBJECT, accept=lambda r: r.is_recurrent, label="Recurrent model")
+if subject is None or subject.run is None:
+    offer_training(OFFER, "▶️ Train the lecture's LSTM on balanced brackets", TaskSpec(name="brackets", seq_len=20),
+                   "Lecture lab LSTM", why="This page looks inside recurrent models (Elman RNN, GRU, LSTM), and the "
+                   "session has none yet. One click trains the lecture's lab LSTM on balanced brackets; it learns "
+                   "in a minute or two, and you can look inside while it trains.")
+    offer_long_gap_trio(OFFER_TRIO)
+    st.stop()
+
+run = subject.run
+cfg = run.config
+status = "training" if run.trainer is not None and run.trainer.is_running else run.status
+st.caption(f"{describe_model(cfg)} · data: {run.data_name} · weights of step {analysis_step(run)} ({status})")
+if run.trainer is not None and run.trainer.is_running:
+    c1, c2 = st.columns([4, 1], vertical_alignment="center")
+    c1.caption("⏳ It is still training in the background. The views show the weights as of your last action; "
+               "any action (or this button) brings them up to date.")
+    c2.button("🔄 Latest weights", key=REFRESH, width="stretch")
+
+chosen = choose_input(run)
+prepared = chosen.prepared
+if len(prepared) == 0:
+    st.info("The input is empty: type some text or pick a validation example.")
+    st.stop()
+
+layer = 0
+if cfg.n_layers > 1:
+    layer = int(st.columns([1, 3])[0].selectbox(
+        "Layer", list(range(cfg.n_layers)), index=cfg.n_layers - 1, key=LAYER,
+        format_func=lambda k: f"layer {k}" + (" (top)" if k == cfg.n_layers - 1 else " (bottom)")))
+section = st.segmented_control("View", [STEP_VIEW, SEQUENCE, UNITS, OVER_TIME, GRADIENTS, COMPARE],
+                               default=STEP_VIEW, key=SECTION, label_visibility="collapsed") or STEP_VIEW
+
+memo_key = (run.id, analysis_step(run), "gates", prepared.ids)
+record = state.remember(memo_key, lambda: record_gates(inspected_model(run), prepared.ids))
+
+if section in (STEP_VIEW, SEQUENCE):
+    draw = render_step if section == STEP_VIEW else render_sequence
+    render_stepper(record.n_pos, lambda t: draw(run, record, prepared, layer, memo_key, t))
+    if section == SEQUENCE:
+        render_saturation(run, record, layer, memo_key)
+elif section == UNITS:
+    render_units(run, record, prepared, layer)
+elif section == OVER_TIME:
+    render_over_time(run, chosen)
+elif section == GRADIENTS:
+    render_gradients(run, chosen, layer)
+else:
+    render_compare(run, chosen)
+
+st.caption(f"{CELL_NAMES[cfg.cell]} · {record.n_pos} tokens · {record.d_hidden} units per layer")

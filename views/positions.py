@@ -1,0 +1,43 @@
+"""Positions: what sinusoidal, learned and rotary encodings look like, why they work, and what they change."""
+
+import streamlit as st
+
+from explorer.ui import (
+    positions_experiment,
+    positions_learned,
+    positions_offsets,
+    positions_rotary,
+    positions_sinusoid,
+    positions_tokens,
+)
+from explorer.ui.state import get_state, pop_notice
+
+SECTION = "positions.section"
+FIRST = "1 · Sinusoidal"
+SECTIONS = {
+    "1 · Sinusoidal": positions_sinusoid.render,
+    "2 · Adding to tokens": positions_tokens.render,
+    "3 · Learned": positions_learned.render,
+    "4 · Rotary": positions_rotary.render,
+    "5 · What positions do": None,
+}
+
+st.title("📍 Positional encodings")
+st.caption("Attention alone cannot tell a sequence from any shuffle of it: every position is treated alike. "
+           "What must a position encoding give it — and do the sinusoids, a learned table and rotary give it?")
+if notice := pop_notice(get_state()):
+    st.warning(notice)
+
+section = st.segmented_control("Section", list(SECTIONS), default=FIRST, key=SECTION,
+                               label_visibility="collapsed")
+if section is None:  # clicking the selected segment again clears it: keep showing the first
+    section = FIRST
+
+if section == "5 · What positions do":
+    st.subheader("Heads that read position")
+    positions_offsets.render()
+    st.divider()
+    st.subheader("Train with and without positions")
+    positions_experiment.render()
+else:
+    SECTIONS[section]()
