@@ -10,7 +10,7 @@ from explorer.ui.lstm_compare import render_compare, render_over_time
 from explorer.ui.lstm_gradients import render_gradients
 from explorer.ui.lstm_input import choose_input
 from explorer.ui.lstm_player import render_stepper
-from explorer.ui.lstm_runs import CELL_NAMES, analysis_step, inspected_model, offer_long_gap_trio
+from explorer.ui.lstm_runs import CELL_NAMES, inspected_model, offer_long_gap_trio
 from explorer.ui.lstm_step import render_saturation, render_sequence, render_step
 from explorer.ui.lstm_units import render_units
 from explorer.ui.model_picker import offer_training, pick_subject
@@ -46,7 +46,7 @@ if subject is None or subject.run is None:
 run = subject.run
 cfg = run.config
 status = "training" if run.trainer is not None and run.trainer.is_running else run.status
-st.caption(f"{describe_model(cfg)} · data: {run.data_name} · weights of step {analysis_step(run)} ({status})")
+st.caption(f"{describe_model(cfg)} · data: {run.data_name} · weights of step {run.analysis_step} ({status})")
 if run.trainer is not None and run.trainer.is_running:
     c1, c2 = st.columns([4, 1], vertical_alignment="center")
     c1.caption("⏳ It is still training in the background. The views show the weights as of your last action; "
@@ -67,7 +67,7 @@ if cfg.n_layers > 1:
 section = st.segmented_control("View", [STEP_VIEW, SEQUENCE, UNITS, OVER_TIME, GRADIENTS, COMPARE],
                                default=STEP_VIEW, key=SECTION, label_visibility="collapsed") or STEP_VIEW
 
-memo_key = (run.id, analysis_step(run), "gates", prepared.ids)
+memo_key = (run.id, run.analysis_step, "gates", prepared.ids)
 record = state.remember(memo_key, lambda: record_gates(inspected_model(run), prepared.ids))
 
 if section in (STEP_VIEW, SEQUENCE):

@@ -24,10 +24,10 @@ from explorer.analysis.projection import Projection, ProjectionParams, procruste
 from explorer.data.batches import Formatted, format_split
 from explorer.data.dataset import TaskData
 from explorer.data.tokenizers import PAD, SPECIALS, Tokenizer
-from explorer.models import Model, RecurrentConfig, TransformerConfig, build_model
+from explorer.models import Model, RecurrentConfig, TransformerConfig
 from explorer.models.pooling import pool
 from explorer.training.run import Run
-from explorer.training.snapshots import model_at, snapshot_steps
+from explorer.training.snapshots import live_copy, model_at, snapshot_steps
 
 KIND_ORDER = ["special", "digit", "lower-case letter", "upper-case letter", "bracket", "operator", "punctuation",
               "space", "word", "other"]
@@ -121,9 +121,7 @@ def model_at_step(run: Run, step: int) -> Model:
     """An eval-mode CPU copy of the model at ``step`` (a snapshot, or the live weights)."""
     if run.trainer is not None and step in run.trainer.snapshots:
         return model_at(run, step)
-    copy = build_model(run.config, seed=None)
-    copy.load_state_dict({k: v.detach().cpu() for k, v in run.model.state_dict().items()})
-    return copy.eval()
+    return live_copy(run)
 
 
 # ----------------------------------------------------------------------------------------------- hidden states

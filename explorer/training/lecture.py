@@ -28,7 +28,7 @@ def comparison_configs(data: TaskData) -> dict[str, tuple[ModelConfig, TrainConf
     vocab, k = data.tokenizer.vocab_size, data.n_classes
     n_ctx = max(16, data.max_length() + 1)
     lstm = RecurrentConfig(cell="lstm", d_vocab=vocab, d_embed=64, d_hidden=64, head="classifier", n_classes=k,
-                           pooling="mean", pad_id=PAD)
+                           pooling="mean", forget_bias=1.0, pad_id=PAD)
     transformer = TransformerConfig(d_vocab=vocab, n_ctx=n_ctx, d_model=64, n_heads=4, n_layers=2, d_mlp=128,
                                     positional="learned", causal=False, head="classifier", n_classes=k,
                                     pooling="mean", pad_id=PAD, dropout=0.1)

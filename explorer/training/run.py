@@ -20,6 +20,7 @@ from explorer.training.config import TrainConfig
 from explorer.training.trainer import Trainer
 
 _ids = itertools.count(1)
+REFRESH_STEPS = 25  # while a run trains, views keyed by analysis_step recompute every this many steps
 
 
 @dataclass
@@ -43,6 +44,14 @@ class Run:
     @property
     def step(self) -> int:
         return self.trainer.step_count if self.trainer else 0
+
+    @property
+    def analysis_step(self) -> int:
+        """The step views key their results by: exact when idle; while training, the last multiple of
+        REFRESH_STEPS (so they recompute every REFRESH_STEPS steps rather than on every tick)."""
+        if self.trainer is not None and self.trainer.is_running:
+            return self.step - self.step % REFRESH_STEPS
+        return self.step
 
     @property
     def status(self) -> str:

@@ -21,6 +21,13 @@ def model_at(run: Run, step: int) -> Model:
     return model.eval()
 
 
+def live_copy(run: Run) -> Model:
+    """A separate eval-mode CPU copy of the run's current weights (the live model may be training)."""
+    model = build_model(run.config, seed=None)
+    model.load_state_dict({k: v.detach().to("cpu", copy=True) for k, v in run.model.state_dict().items()})
+    return model.eval()
+
+
 def nearest_snapshot(run: Run, step: int) -> int:
     """The kept step closest to ``step``."""
     steps = snapshot_steps(run)

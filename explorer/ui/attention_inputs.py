@@ -17,6 +17,7 @@ from explorer.analysis.attention import AttentionSet, record_attention
 from explorer.data.tokenizers import BOS, SPECIALS, Tokenizer
 from explorer.models.pretrained import MINILM, PRETRAINED_MODELS
 from explorer.training.run import Run
+from explorer.ui.frozen import frozen_model
 from explorer.ui.model_picker import Subject
 from explorer.ui.pretrained_loader import get_pretrained, loaded_model
 from explorer.ui.state import get_state
@@ -110,22 +111,17 @@ def record_run(run: Run, text: str, target: str = "") -> Recorded:
                            + ", ".join(repr(u) for u in sorted(set(unknown))[:10]))
         ids, pieces = _cut(ids, pieces, run_limit(run), "input", notices)
         tokens = torch.tensor([ids], dtype=torch.long)
-        model = run.model
-        was_training = model.training
-        model.eval()
-        try:
-            if run.config.encoder_decoder:
-                t_ids, t_pieces, _ = encode_run_text(run.tokenizer, target)
-                t_ids, t_pieces = _cut([BOS, *t_ids], ["<bos>", *t_pieces], run_limit(run), "target", notices)
-                sets = record_attention(model, tokens, pieces, causal=False,
-                                        decoder_tokens=torch.tensor([t_ids], dtype=torch.long), decoder_str=t_pieces)
-            else:
-                sets = record_attention(model, tokens, pieces, causal=run.config.causal)
-        finally:
-            model.train(was_training)
+        model = frozen_model(run)
+        if run.config.encoder_decoder:
+            t_ids, t_pieces, _ = encode_run_text(run.tokenizer, target)
+            t_ids, t_pieces = _cut([BOS, *t_ids], ["<bos>", *t_pieces], run_limit(run), "target", notices)
+            sets = record_attention(model, tokens, pieces, causal=False,
+                                    decoder_tokens=torch.tensor([t_ids], dtype=torch.long), decoder_str=t_pieces)
+        else:
+            sets = record_attention(model, tokens, pieces, causal=run.config.causal)
         return Recorded(sets, notices, run.name)
 
-    return get_state().remember((run.id, run.step, "attention", text, target), compute)
+    return get_state().remember((run.id, run.analysis_step, "attention", text, target), compute)
 
 
 # --------------------------------------------------------------------------------------------- pretrained

@@ -25,6 +25,7 @@ from explorer.training.induction_lab import LabSpec, create_lab_run, is_lab_run,
 from explorer.training.run import Run
 from explorer.training.snapshots import model_at, snapshot_steps
 from explorer.ui.figure import show_figure
+from explorer.ui.frozen import frozen_model
 from explorer.ui.live import TICK_S
 from explorer.ui.state import get_state
 
@@ -154,7 +155,8 @@ def _draw(run: Run) -> None:
     probe = probe_for(run)
     state = get_state()
     history = _history(run, probe)
-    now = state.remember((run.id, run.step, "circuits.lab.now"), lambda: _measure(run, run.model, run.step, probe))
+    now = state.remember((run.id, run.step, "circuits.lab.now"),
+                         lambda: _measure(run, frozen_model(run, exact=True), run.step, probe))
     states = {step: s for step, (_, s) in history.items()} | {now.step: now}
     steps = sorted(states)
     chosen = now.step

@@ -20,6 +20,7 @@ from explorer.analysis.induction import measure_induction, repeated_random_token
 from explorer.data.tokenizers import BOS, SPECIALS
 from explorer.models.pretrained import PRETRAINED_MODELS
 from explorer.training.run import Run, describe_model
+from explorer.ui.frozen import frozen_model
 from explorer.ui.model_picker import pick_subject
 from explorer.ui.pretrained_loader import get_pretrained, loaded_model
 from explorer.ui.state import get_state
@@ -175,7 +176,8 @@ def choose_model() -> CircuitModel | None:
             state.current = subject.key
     if subject.run is not None:
         run = subject.run
-        return CircuitModel(run.id, run.name, run.model, run.step, f"{describe_model(run.config)} · step {run.step}",
+        step = run.analysis_step
+        return CircuitModel(run.id, run.name, frozen_model(run), step, f"{describe_model(run.config)} · step {step}",
                             run=run)
     model, error = get_pretrained(subject.pretrained)
     if model is None:

@@ -19,7 +19,6 @@ from explorer.ui.figure import show_figure
 from explorer.ui.lstm_input import ChosenInput
 from explorer.ui.lstm_runs import (
     CELL_NAMES,
-    analysis_step,
     inspected_model,
     model_at_step,
     offer_long_gap_trio,
@@ -48,24 +47,24 @@ def prepared_for(run: Run, reference: Run, chosen: ChosenInput) -> PreparedInput
 
 
 def record_for(run: Run, prepared: PreparedInput) -> GateRecord:
-    return get_state().remember((run.id, analysis_step(run), "gates", prepared.ids),
+    return get_state().remember((run.id, run.analysis_step, "gates", prepared.ids),
                                 lambda: record_gates(inspected_model(run), prepared.ids))
 
 
 def prefix_probs(run: Run, prepared: PreparedInput) -> np.ndarray:
-    return get_state().remember((run.id, analysis_step(run), "prefix probabilities", prepared.ids),
+    return get_state().remember((run.id, run.analysis_step, "prefix probabilities", prepared.ids),
                                 lambda: prefix_probabilities(inspected_model(run), prepared.ids))
 
 
 def next_probs(run: Run, prepared: PreparedInput) -> np.ndarray:
-    return get_state().remember((run.id, analysis_step(run), "next-token probabilities", prepared.ids),
+    return get_state().remember((run.id, run.analysis_step, "next-token probabilities", prepared.ids),
                                 lambda: next_token_probabilities(inspected_model(run), prepared.ids))
 
 
 def gradient_curve(run: Run, ids: tuple[int, ...], layer: int, target: int | None,
                    at_step: int | None = None) -> GradientCurve:
     """‖∂L/∂hₜ‖ of one layer for one input, now or at a training snapshot ``at_step`` (computed once)."""
-    step = analysis_step(run) if at_step is None else at_step
+    step = run.analysis_step if at_step is None else at_step
     return get_state().remember((run.id, step, at_step is None, "grad norms", ids, layer, target),
                                 lambda: hidden_gradient_norms(model_at_step(run, at_step), ids, target, layer=layer))
 

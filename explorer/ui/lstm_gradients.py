@@ -24,7 +24,6 @@ from explorer.ui.lstm_player import keep_choice
 from explorer.ui.lstm_runs import (
     CELL_NAMES,
     LONG_GAP,
-    analysis_step,
     common_snapshots,
     inspected_model,
     offer_long_gap_trio,
@@ -135,7 +134,7 @@ def _eigenvalues(run: Run, chosen: ChosenInput, layer: int) -> None:
     state = get_state()
     st.markdown(f"#### Eigenvalues of W_hh (layer {layer}) and the unit circle")
     steps = snapshot_steps(run)
-    options = sorted(set(steps) | {analysis_step(run)})
+    options = sorted(set(steps) | {run.analysis_step})
     keep_choice(SNAPSHOT, options, options[-1])
     step = st.select_slider("Training step (the trainer's snapshots; the last is the current weights)", options,
                             key=SNAPSHOT) if len(options) > 1 else options[0]

@@ -14,9 +14,10 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer.data.tasks import TaskSpec
-from explorer.models import RecurrentModel, build_model
+from explorer.models import RecurrentModel
 from explorer.training.run import Run
 from explorer.training.snapshots import model_at, snapshot_steps
+from explorer.ui.frozen import frozen_model
 from explorer.ui.quickstart import create_preset_run
 from explorer.ui.state import SessionState, get_state
 
@@ -25,14 +26,6 @@ CELL_PRESETS = {"rnn": "Elman RNN", "gru": "GRU", "lstm": "LSTM"}  # trained in 
 CELL_NAMES = {"rnn": "Elman RNN", "gru": "GRU", "lstm": "LSTM"}
 FORGET_BIAS = 1.0
 TRIO_STEPS = 1000  # enough for the GRU and the forget-bias LSTM; the Elman RNN stays at chance
-REFRESH_STEPS = 25  # while a run trains, analyses are recomputed every this many steps
-
-
-def analysis_step(run: Run) -> int:
-    """The step analyses are keyed by: exact when idle, every REFRESH_STEPS steps while training."""
-    if run.trainer is not None and run.trainer.is_running:
-        return run.step - run.step % REFRESH_STEPS
-    return run.step
 
 
 def recurrent_runs(state: SessionState) -> list[Run]:
@@ -84,18 +77,8 @@ def validation_accuracy(run: Run) -> float | None:
 
 
 def inspected_model(run: Run) -> RecurrentModel:
-    """A frozen CPU copy of the run's weights at :func:`analysis_step`, the model every analysis here reads.
-
-    The live model keeps training in the sidebar's fragment, which may run on another script thread at the
-    same moment (Streamlit starts a new run while the old one finishes its chunk): an analysis on the live
-    model could see its weights change halfway, and autograd would refuse the gradients. A copy cannot.
-    """
-    def copy() -> RecurrentModel:
-        model = build_model(run.config, seed=None)
-        model.load_state_dict({k: v.detach().to("cpu", copy=True) for k, v in run.model.state_dict().items()})
-        return model.eval()
-
-    return get_state().remember((run.id, analysis_step(run), "inspected model"), copy)
+    """The frozen copy of the run's weights every analysis here reads (see explorer/ui/frozen.py)."""
+    return frozen_model(run)
 
 
 def model_at_step(run: Run, step: int | None) -> RecurrentModel:

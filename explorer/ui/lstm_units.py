@@ -23,7 +23,7 @@ from explorer.figures.tokens import signal_and_units, token_grid
 from explorer.training.run import Run
 from explorer.ui.figure import show_figure
 from explorer.ui.lstm_player import keep_choice
-from explorer.ui.lstm_runs import analysis_step, inspected_model
+from explorer.ui.lstm_runs import inspected_model
 from explorer.ui.state import get_state
 
 QUANTITY = "lstm.units.quantity"
@@ -40,7 +40,7 @@ POOLABLE = ("depth", "position", "quote", "sentiment")
 def _pooled(run: Run, layer: int, key: str, kind: str, polarity) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Activations and signals of the first N_POOLED validation examples (recorded once per run step)."""
     examples = [s for s in run.data.val.sources[:N_POOLED] if s]
-    values = get_state().remember((run.id, analysis_step(run), "pooled", layer, key),
+    values = get_state().remember((run.id, run.analysis_step, "pooled", layer, key),
                                   lambda: record_batch(inspected_model(run), examples, layer, key))
     signals = [compute_signal(kind, run.tokenizer.to_str_tokens(s), s, polarity) for s in examples]
     return values, signals

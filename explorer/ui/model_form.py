@@ -74,12 +74,19 @@ def _recurrent_fields(cfg: RecurrentConfig, prefix: str) -> RecurrentConfig:
     c1, c2, c3, c4 = st.columns(4)
     values["dropout"] = c1.number_input("Dropout (between layers)", 0.0, 1.0, cfg.dropout, 0.05,
                                         key=f"{prefix}.dropout")
+    if values["cell"] == "lstm":
+        values["forget_bias"] = float(c2.number_input(
+            "Forget-gate bias at start", -10.0, 10.0, float(cfg.forget_bias), 0.5, key=f"{prefix}.forget_bias",
+            help="Added to b_f at initialisation. 1 (Keras' default) keeps fₜ ≈ 0.73 instead of 0.5 at first, so "
+                 "the cell state is not halved at every step before training has begun."))
+    else:
+        values["forget_bias"] = 0.0
     if cfg.head == "classifier":
-        values["pooling"] = c2.selectbox("Pooling", ["last", "mean"], index=["last", "mean"].index(cfg.pooling),
+        values["pooling"] = c3.selectbox("Pooling", ["last", "mean"], index=["last", "mean"].index(cfg.pooling),
                                          key=f"{prefix}.pooling", help="Last hidden state, or the average over time")
-        values["d_classifier_hidden"] = _int(c3, "Dense layer before output (0 = none)", cfg.d_classifier_hidden,
+        values["d_classifier_hidden"] = _int(c4, "Dense layer before output (0 = none)", cfg.d_classifier_hidden,
                                              f"{prefix}.dense", hi=10**6)
-        values["sigmoid_output"] = c4.checkbox("One sigmoid output unit", cfg.sigmoid_output, key=f"{prefix}.sigmoid",
+        values["sigmoid_output"] = st.checkbox("One sigmoid output unit", cfg.sigmoid_output, key=f"{prefix}.sigmoid",
                                                help="Binary classifiers only, as Keras' dense(1, sigmoid)")
     return dataclasses.replace(cfg, **values)
 

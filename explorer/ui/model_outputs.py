@@ -9,6 +9,7 @@ from explorer.data.tokenizers import BOS, SEP
 from explorer.figures.training import confusion_matrix_figure
 from explorer.training.run import Run
 from explorer.ui.figure import show_figure
+from explorer.ui.frozen import frozen_model
 from explorer.ui.state import get_state
 
 PROMPT = "outputs.prompt"
@@ -16,16 +17,6 @@ TEMPERATURE = "outputs.temperature"
 LENGTH = "outputs.length"
 GENERATE = "outputs.generate"
 MAX_PROMPT_TOKENS = 2000
-REFRESH_STEPS = 25  # while training, predictions are recomputed every this many steps
-
-
-def _prediction_step(run: Run) -> int:
-    """The step predictions are keyed by: exact when paused, every REFRESH_STEPS steps while training."""
-    if run.trainer is not None and run.trainer.is_running:
-        return run.step - run.step % REFRESH_STEPS
-    return run.step
-
-
 OUTPUTS_TICK_S = 3.0  # while training, the predictions refresh this often (in their own fragment)
 
 
@@ -50,8 +41,8 @@ def _render(run: Run) -> None:
     if data.kind == "lm":
         _sampling(run)
     elif data.kind == "seq2seq":
-        table = get_state().remember((run.id, _prediction_step(run), "examples"),
-                                     lambda: validation_examples(run.model, data))
+        table = get_state().remember((run.id, run.analysis_step, "examples"),
+                                     lambda: validation_examples(frozen_model(run), data))
         if not table.empty:
             st.caption(f"Greedy decoding of validation examples: {table['correct'].mean():.0%} fully correct.")
             st.dataframe(table, hide_index=True, width="stretch")
@@ -84,16 +75,16 @@ def _sampling(run: Run) -> None:
     key = (run.id, run.step, "sample", prompt, temperature, int(length))
     state = get_state()
     if st.button("✍️ Generate", key=GENERATE) or key in state.memo:
-        text = state.remember(key, lambda: sample_text(run.model, tok, prompt, int(length), temperature))
+        text = state.remember(key, lambda: sample_text(frozen_model(run), tok, prompt, int(length), temperature))
         st.markdown(f"**{prompt[-200:]}**{text}" if tok.mode == "char" else f"**{prompt[-200:]}** {text}")
 
 
 def _classifier(run: Run) -> None:
     state = get_state()
     data = run.data
-    step = _prediction_step(run)
-    table = state.remember((run.id, step, "examples"), lambda: validation_examples(run.model, data))
-    matrix = state.remember((run.id, step, "confusion"), lambda: confusion_matrix(run.model, data))
+    step = run.analysis_step
+    table = state.remember((run.id, step, "examples"), lambda: validation_examples(frozen_model(run), data))
+    matrix = state.remember((run.id, step, "confusion"), lambda: confusion_matrix(frozen_model(run), data))
     left, right = st.columns([3, 2])
     with left:
         st.caption("Validation examples and the predicted probability of each class")

@@ -10,10 +10,10 @@ import streamlit as st
 
 from explorer.analysis.position_inputs import ModelInputs, run_inputs, text_inputs
 from explorer.data.tasks import TaskSpec
-from explorer.models import build_model
 from explorer.models.pretrained import MINILM, PRETRAINED_MODELS, SMOLLM2
 from explorer.training.presets import PRESETS
 from explorer.training.run import Run, new_run
+from explorer.ui.frozen import frozen_model
 from explorer.ui.loaders import generated_task
 from explorer.ui.model_picker import Subject, pick_subject
 from explorer.ui.pretrained_loader import get_pretrained
@@ -38,15 +38,6 @@ def installed_pretrained(*names: str) -> list[str]:
     return [n for n in names if PRETRAINED_MODELS[n].installed()]
 
 
-def frozen_copy(run: Run) -> Any:
-    """The run's model at its current step, as a separate eval-mode copy (the live one may be training)."""
-    if run.trainer is None:
-        return run.model.eval()
-    copy = build_model(run.config, seed=None)
-    copy.load_state_dict({k: v.detach().cpu() for k, v in run.model.state_dict().items()})
-    return copy.eval()
-
-
 def choose(key: str, accept: Callable[[Run], bool], pretrained: list[str], label: str) -> Chosen | None:
     """A model picker over the session's runs that ``accept`` and the given pretrained models; loads the choice.
 
@@ -64,8 +55,7 @@ def choose(key: str, accept: Callable[[Run], bool], pretrained: list[str], label
         return None
     if subject.run is not None:
         run = subject.run
-        model = state.remember(("positions.model", run.id, run.step), lambda: frozen_copy(run))
-        return Chosen(model, run.name, (run.id, run.step), run)
+        return Chosen(frozen_model(run), run.name, (run.id, run.analysis_step), run)
     model, error = get_pretrained(subject.pretrained)
     if model is None:
         st.error(error)
@@ -136,5 +126,5 @@ def offer_gpt(key: str, positional: str, why: str) -> None:
         st.rerun()
 
 
-__all__ = ["MINILM", "SMOLLM2", "Chosen", "choose", "create_gpt_run", "frozen_copy", "installed_pretrained",
+__all__ = ["MINILM", "SMOLLM2", "Chosen", "choose", "create_gpt_run", "installed_pretrained",
            "is_transformer", "model_inputs", "offer_gpt"]
