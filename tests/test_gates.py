@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -118,3 +120,18 @@ def test_text_figures_escape_and_mark_tokens() -> None:
     fig = token_grid(["a", "b", "c"], np.array([0.1, -0.5, 0.3]), "t", unknown=[False, True, False], per_row=2)
     assert np.asarray(fig.data[0].z).shape == (2, 2)
     assert list(np.asarray(fig.data[0].text).ravel()[:3]) == ["a", "b*", "c"]
+
+
+def test_a_backwards_reader_records_its_steps_in_reading_order() -> None:
+    cfg = RecurrentConfig(cell="lstm", d_vocab=12, d_embed=4, d_hidden=4, head="classifier", pooling="mean",
+                          pad_id=0, go_backwards=True)
+    model = build_model(cfg).eval()
+    ids = [3, 4, 5, 6]
+    record = record_gates(model, ids)
+    assert record.ids == (6, 5, 4, 3)
+    forwards = build_model(dataclasses.replace(cfg, go_backwards=False)).eval()
+    reversed_record = record_gates(forwards, ids[::-1])
+    np.testing.assert_allclose(record.series(0, "c"), reversed_record.series(0, "c"), atol=1e-6)
+    batch = record_batch(model, [ids, ids[:2]], layer=0, key="c")
+    np.testing.assert_allclose(batch[0], record.series(0, "c"), atol=1e-6)
+    np.testing.assert_allclose(batch[1], record_gates(model, ids[:2]).series(0, "c"), atol=1e-6)

@@ -89,16 +89,20 @@ def test_signals_offered_depend_on_the_input() -> None:
 
 @pytest.mark.parametrize("pooling", ["mean", "last"])
 @pytest.mark.parametrize("pad_id", [0, None])
-def test_prefix_probabilities_equal_the_classifier_on_each_prefix(pooling: str, pad_id: int | None) -> None:
+@pytest.mark.parametrize("backwards", [False, True])
+def test_prefix_probabilities_equal_the_classifier_on_what_it_has_read(pooling: str, pad_id: int | None,
+                                                                        backwards: bool) -> None:
     cfg = RecurrentConfig(cell="lstm", d_vocab=12, d_embed=4, d_hidden=4, head="classifier", n_classes=2,
-                          pooling=pooling, d_classifier_hidden=4, sigmoid_output=True, pad_id=pad_id)
+                          pooling=pooling, d_classifier_hidden=4, sigmoid_output=True, pad_id=pad_id,
+                          go_backwards=backwards)
     model = build_model(cfg).eval()
     ids = [4, 5, 6, 7, 8, 9, 10, 11, 4]
     probs = prefix_probabilities(model, ids)
     assert probs.shape == (len(ids), 2)
     with torch.no_grad():
         for t in range(len(ids)):
-            expected = torch.softmax(model(torch.tensor([ids[:t + 1]])), dim=-1)[0].numpy()
+            read = ids[len(ids) - 1 - t:] if backwards else ids[:t + 1]  # a backwards reader starts at the end
+            expected = torch.softmax(model(torch.tensor([read])), dim=-1)[0].numpy()
             np.testing.assert_allclose(probs[t], expected, atol=1e-6)
 
 

@@ -148,3 +148,14 @@ def test_history_over_snapshots() -> None:
     over = gradients_over_training(model.config, snapshots, ids, target=4)
     assert over.shape == (2, 4)
     np.testing.assert_allclose(over.loc[50].to_numpy(), hidden_gradient_norms(model, ids, target=4).norms, rtol=1e-6)
+
+
+@pytest.mark.parametrize("activation", [None, "linear"])
+def test_a_backwards_reader_has_the_gradients_of_a_forward_reader_of_the_reversed_text(activation) -> None:
+    common = dict(cell="rnn", d_vocab=12, d_embed=4, d_hidden=6, head="classifier", n_classes=2, pad_id=0)
+    backwards = build_model(RecurrentConfig(**common, go_backwards=True), seed=2)
+    forwards = build_model(RecurrentConfig(**common), seed=2)
+    ids = [3, 4, 5, 6, 7, 8, 9]
+    read_back = hidden_gradient_norms(backwards, ids, target=1, activation=activation)
+    read_reversed = hidden_gradient_norms(forwards, ids[::-1], target=1, activation=activation)
+    np.testing.assert_allclose(read_back.norms, read_reversed.norms, rtol=1e-5)

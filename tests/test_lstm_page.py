@@ -42,6 +42,8 @@ def test_no_recurrent_run_offers_one_click_training_and_the_slider_moves_the_ste
     at, run = _lecture_lstm_page()
     slider = at.slider(key="lstm.step")
     assert slider.value == 0 and "Step t = 0" in _step_spec(at)
+    assert run.config.go_backwards  # the lab's LSTM reads from the end, and the page says so
+    assert any("reads backwards" in str(c.value) for c in at.caption)
     slider.set_value(3).run()
     assert not at.exception
     assert "Step t = 3" in _step_spec(at)

@@ -68,10 +68,11 @@ def test_gru_cache_satisfies_torch_update() -> None:
 
 
 def test_lecture_lab_preset_matches_the_keras_model() -> None:
-    """embedding(4) -> LSTM(4) -> global average pooling -> dense(4, relu) -> dense(1, sigmoid)."""
+    """embedding(4) -> LSTM(4, go_backwards) -> global average pooling -> dense(4, relu) -> dense(1, sigmoid)."""
     model = build_model(RecurrentConfig.lecture_lab(d_vocab=100, pad_id=0))
     assert model.embed.weight.shape == (100, 4)
     assert isinstance(model.rnn, torch.nn.LSTM) and model.rnn.hidden_size == 4 and model.rnn.batch_first
+    assert model.config.go_backwards and model.config.forget_bias == 1.0
     dense, relu, out = model.classifier
     assert dense.out_features == 4 and isinstance(relu, torch.nn.ReLU) and out.out_features == 1
     assert model.config.pooling == "mean"
@@ -105,3 +106,39 @@ def test_forget_bias_opens_the_forget_gate_at_the_start() -> None:
     f_plain = plain.run_with_cache(tokens)[1]["rnn.0.hook_f"].mean()
     f_open = opened.run_with_cache(tokens)[1]["rnn.0.hook_f"].mean()
     assert f_open > f_plain + 0.1
+
+
+def test_reverse_real_tokens_keeps_padding_on_the_right() -> None:
+    from explorer.models.recurrent import reverse_real_tokens
+
+    tokens = torch.tensor([[5, 6, 7, 0, 0], [1, 2, 3, 4, 5]])
+    reversed_ = reverse_real_tokens(tokens, tokens != 0)
+    assert reversed_.tolist() == [[7, 6, 5, 0, 0], [5, 4, 3, 2, 1]]
+    assert torch.equal(reverse_real_tokens(reversed_, reversed_ != 0), tokens)
+    assert reverse_real_tokens(tokens, None).tolist() == [[0, 0, 7, 6, 5], [5, 4, 3, 2, 1]]
+
+
+@pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
+@pytest.mark.parametrize("pooling", ["mean", "last"])
+def test_a_backwards_reader_is_a_forward_reader_of_the_reversed_input(cell: str, pooling: str) -> None:
+    """Keras' go_backwards: the layer reads from the last real token to the first; the cache follows that order."""
+    common = dict(cell=cell, d_vocab=V, d_embed=E, d_hidden=H, n_layers=2, head="classifier", n_classes=3,
+                  pooling=pooling, pad_id=0)
+    backwards = build_model(RecurrentConfig(**common, go_backwards=True), seed=5).eval()
+    forwards = build_model(RecurrentConfig(**common), seed=5).eval()
+    tokens = _tokens()
+    flipped = tokens.clone()
+    flipped[0] = tokens[0].flip(0)
+    flipped[1, :9] = tokens[1, :9].flip(0)  # row 1 is right-padded after 9 tokens
+    flipped[2:] = tokens[2:].flip(1)
+    torch.testing.assert_close(backwards(tokens), forwards(flipped), atol=1e-6, rtol=0)
+    logits, cache = backwards.run_with_cache(tokens)
+    _, forward_cache = forwards.run_with_cache(flipped)
+    torch.testing.assert_close(logits, backwards(tokens), atol=1e-5, rtol=0)
+    torch.testing.assert_close(cache["rnn.1.hook_h"], forward_cache["rnn.1.hook_h"], atol=1e-6, rtol=0)
+    assert not torch.allclose(backwards(tokens), forwards(tokens), atol=1e-4)
+
+
+def test_only_classifiers_read_backwards() -> None:
+    with pytest.raises(ValueError, match="classifiers only"):
+        RecurrentConfig(head="lm", go_backwards=True)

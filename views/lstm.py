@@ -69,14 +69,18 @@ section = st.segmented_control("View", [STEP_VIEW, SEQUENCE, UNITS, OVER_TIME, G
 
 memo_key = (run.id, run.analysis_step, "gates", prepared.ids)
 record = state.remember(memo_key, lambda: record_gates(inspected_model(run), prepared.ids))
+read = prepared.in_reading_order(cfg.go_backwards)  # the pieces in the order of the recorded steps
+if cfg.go_backwards and section in (STEP_VIEW, SEQUENCE, UNITS):
+    st.caption("↩️ This model reads backwards, as the lab's Keras `layer_lstm(go_backwards = TRUE)`: step 0 is the "
+               "last token, and the text below runs from the end to the start.")
 
 if section in (STEP_VIEW, SEQUENCE):
     draw = render_step if section == STEP_VIEW else render_sequence
-    render_stepper(record.n_pos, lambda t: draw(run, record, prepared, layer, memo_key, t))
+    render_stepper(record.n_pos, lambda t: draw(run, record, read, layer, memo_key, t))
     if section == SEQUENCE:
         render_saturation(run, record, layer, memo_key)
 elif section == UNITS:
-    render_units(run, record, prepared, layer)
+    render_units(run, record, read, layer)
 elif section == OVER_TIME:
     render_over_time(run, chosen)
 elif section == GRADIENTS:

@@ -203,6 +203,8 @@ def hidden_points(model: Model, run: Run, source: StateSource, unit: str, probe:
     if keep is not None:
         rows, cols = rows[keep], cols[keep]
     vectors = acts[rows, cols]  # [n_points, d]
+    if isinstance(model.config, RecurrentConfig) and model.config.go_backwards:
+        stream = model.reading_order(stream)  # the states are in reading order: label each with the token it read
     token_ids = stream[rows, cols].tolist()
     strings = tokenizer.to_str_tokens(token_ids)
     frame = pd.DataFrame({"label": [f"{display_token(s)} @{p}" for s, p in zip(strings, cols.tolist())],

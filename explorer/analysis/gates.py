@@ -89,6 +89,13 @@ class PreparedInput:
     def __len__(self) -> int:
         return len(self.ids)
 
+    def in_reading_order(self, backwards: bool) -> PreparedInput:
+        """The same input as a model reads it: reversed for one that reads backwards (``go_backwards``), so the
+        pieces line up with the recorded steps."""
+        if not backwards:
+            return self
+        return PreparedInput(self.ids[::-1], self.pieces[::-1], self.unknown[::-1], self.n_original)
+
 
 def prepare_text(tokenizer: Tokenizer, text: str, max_tokens: int = MAX_TOKENS) -> PreparedInput:
     """Tokenize ``text``; unknown pieces become ``<unk>`` (and are marked); keep the first ``max_tokens``."""
@@ -155,7 +162,8 @@ def record_gates(model: RecurrentModel, ids: tuple[int, ...] | list[int]) -> Gat
     """Replay ``ids`` through the explicit cells once and keep every gate of every layer.
 
     The values are exactly the ``run_with_cache`` cache ``rnn.{L}.hook_*`` (batch of one), as float32
-    NumPy arrays; GRUs also get the lecture's update gate ``update = 1 - z``.
+    NumPy arrays; GRUs also get the lecture's update gate ``update = 1 - z``. ``ids`` are given in input order;
+    the record keeps them, and every step, in the order the model reads them (reversed for ``go_backwards``).
     """
     if len(ids) == 0:
         raise ValueError("Nothing to record: the input has no tokens.")
@@ -169,7 +177,8 @@ def record_gates(model: RecurrentModel, ids: tuple[int, ...] | list[int]) -> Gat
         if cfg.cell == "gru":
             values["update"] = 1.0 - values["z"]
         layers.append(values)
-    return GateRecord(cell=cfg.cell, ids=tuple(ids), layers=layers, logits=logits[0].float().cpu().numpy())
+    read = tuple(ids)[::-1] if cfg.go_backwards else tuple(ids)
+    return GateRecord(cell=cfg.cell, ids=read, layers=layers, logits=logits[0].float().cpu().numpy())
 
 
 # ----------------------------------------------------------------------------------------- slicing
@@ -207,8 +216,8 @@ def record_batch(model: RecurrentModel, sequences: list[list[int]], layer: int, 
                  batch_size: int = 128) -> list[np.ndarray]:
     """One quantity of one layer for many inputs: a list of ``[len_i, d_hidden]`` arrays.
 
-    Inputs are right-padded in batches; a recurrent state at step t depends only on tokens 0..t, so the
-    padding after an input never changes its values.
+    Inputs are right-padded in batches; a recurrent state at step t depends only on the tokens read up to t, so
+    the padding after an input never changes its values. Like :func:`record_gates`, steps are in reading order.
     """
     out: list[np.ndarray] = []
     name = f"rnn.{layer}.hook_{'z' if key == 'update' else key}"

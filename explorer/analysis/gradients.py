@@ -9,7 +9,9 @@ gradient on undiminished.
 
 :func:`hidden_gradient_norms` replays the model through its explicit cells with a step hook that keeps each
 hₜ of one layer, takes the loss at the last step, and asks autograd for ∂L/∂hₜ (the total derivative: through
-every later step and every layer above).
+every later step and every layer above). Steps are reading steps: for a model that reads backwards
+(``go_backwards``) step 0 is the input's last token. With mean pooling every hₜ also reaches the loss directly
+(a 1/T share), so the curve then mixes that direct path with the one back through the recurrence.
 """
 
 from __future__ import annotations
@@ -36,9 +38,9 @@ BLOCK_NAMES = {
 
 @dataclass
 class GradientCurve:
-    """‖∂L/∂hₜ‖ for every step t of one input, and what the loss was."""
+    """‖∂L/∂hₜ‖ for every reading step t of one input, and what the loss was."""
 
-    norms: np.ndarray  # [pos]
+    norms: np.ndarray  # [pos], in the order the model reads the input
     loss: float
     target: int
     target_from: str  # "label" (given) or "prediction" (the model's own top output)
@@ -52,7 +54,7 @@ def _device(model: torch.nn.Module) -> torch.device:
 def _elman_override(model: RecurrentModel, tokens: torch.Tensor, activation: str, outputs: dict[int, list]):
     """A step hook that recomputes each Elman step with another activation (e.g. linear, for the theory)."""
     act = ACTIVATIONS[activation]
-    embedded = model.embed(tokens)  # [batch, pos, d_embed], what replay feeds layer 0
+    embedded = model.embed(model.reading_order(tokens))  # [batch, pos, d_embed], what replay feeds layer 0
 
     def hook(layer: int, t: int, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         w_ih, w_hh, b_ih, b_hh = layer_weights(model.rnn, layer)

@@ -22,10 +22,12 @@ def _device(model: torch.nn.Module) -> torch.device:
 
 @torch.no_grad()
 def prefix_probabilities(model: RecurrentModel, ids: list[int] | tuple[int, ...]) -> np.ndarray:
-    """``[pos, n_classes]``: softmax of the classifier on each prefix ``ids[:t+1]``.
+    """``[pos, n_classes]``: softmax of the classifier after reading t + 1 tokens, for every t.
 
-    Prefixes are right-padded with ``<pad>`` and run in batches; the model's pad mask keeps padding out
-    of the pooling. A model without a pad id runs each prefix alone (padding would change its pooling).
+    That is the prefix ``ids[:t+1]``, or for a model that reads backwards (``go_backwards``) the suffix
+    ``ids[-(t+1):]``: rows follow the reading order. Inputs are right-padded with ``<pad>`` and run in batches;
+    the model's pad mask keeps padding out of the pooling. A model without a pad id runs each one alone
+    (padding would change its pooling).
     """
     cfg = model.config
     if cfg.head != "classifier":
@@ -35,16 +37,20 @@ def prefix_probabilities(model: RecurrentModel, ids: list[int] | tuple[int, ...]
         return np.zeros((0, cfg.n_classes), dtype=np.float32)
     device = _device(model)
     full = torch.tensor(list(ids), dtype=torch.long, device=device)  # [pos]
+
+    def read_so_far(t: int) -> torch.Tensor:  # [t + 1], in input order
+        return full[n - 1 - t:] if cfg.go_backwards else full[:t + 1]
+
     if cfg.pad_id != PAD:
-        rows = [torch.softmax(model(full[None, :t + 1]).float(), dim=-1)[0] for t in range(n)]
+        rows = [torch.softmax(model(read_so_far(t)[None]).float(), dim=-1)[0] for t in range(n)]
         return torch.stack(rows).cpu().numpy()
     per_batch = max(1, MAX_PREFIX_TOKENS // n)
     out = []
     for start in range(0, n, per_batch):
-        lengths = torch.arange(start, min(n, start + per_batch), device=device) + 1  # [batch]
-        width = int(lengths.max())
-        keep = torch.arange(width, device=device)[None, :] < lengths[:, None]  # [batch, width]
-        batch = torch.where(keep, full[None, :width], torch.full_like(keep, PAD, dtype=torch.long))
+        stop = min(n, start + per_batch)
+        batch = torch.full((stop - start, stop), PAD, dtype=torch.long, device=device)  # [batch, width]
+        for row, t in enumerate(range(start, stop)):
+            batch[row, :t + 1] = read_so_far(t)
         out.append(torch.softmax(model(batch).float(), dim=-1).cpu())  # [batch, n_classes]
     return torch.cat(out).numpy()
 

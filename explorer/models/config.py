@@ -65,8 +65,8 @@ class _Serializable:
 class RecurrentConfig(_Serializable):
     """An Elman RNN, GRU or LSTM with a language-model or classifier head.
 
-    The lecture's Keras lab model is ``RecurrentConfig.lecture_lab()``:
-    embedding(4) -> LSTM(4) -> global average pooling -> dense(4, relu) -> dense(1, sigmoid).
+    The lecture's Keras lab model is ``RecurrentConfig.lecture_lab()``: embedding(4) -> LSTM(4) reading
+    backwards -> global average pooling -> dense(4, relu) -> dense(1, sigmoid).
     """
 
     cell: str = "lstm"
@@ -81,6 +81,7 @@ class RecurrentConfig(_Serializable):
     sigmoid_output: bool = False  # binary classifier with one sigmoid unit (as in Keras)
     dropout: float = 0.0
     forget_bias: float = 0.0  # LSTM only: added to the forget gate's initial bias (Keras' unit_forget_bias: 1)
+    go_backwards: bool = False  # classifiers only: read each input from its last real token to its first (Keras)
     pad_id: int | None = None
 
     kind = "recurrent"
@@ -102,16 +103,21 @@ class RecurrentConfig(_Serializable):
             raise ValueError(f"forget_bias must be between -10 and 10, got {self.forget_bias}.")
         if self.pad_id is not None and not 0 <= self.pad_id < self.d_vocab:
             raise ValueError(f"pad_id {self.pad_id} is outside the vocabulary (size {self.d_vocab}).")
+        if self.go_backwards and self.head != "classifier":
+            raise ValueError("go_backwards (reading each input from its end) is for classifiers only: a language "
+                             "model reading backwards would be predicting the previous token.")
 
     @classmethod
     def lecture_lab(cls, d_vocab: int, pad_id: int | None = None) -> RecurrentConfig:
-        """The lecture's Keras lab: embedding(4), LSTM(4), mean pool, dense(4, relu), dense(1, sigmoid).
+        """The lecture's Keras lab: embedding(4), LSTM(4, go_backwards), mean pool, dense(4, relu), dense(1, sigmoid).
 
-        Keras' LSTM starts its forget gate's bias at 1 (``unit_forget_bias=True``); so does this one.
+        Keras' LSTM starts its forget gate's bias at 1 (``unit_forget_bias=True``); so does this one. The lab's
+        ``layer_lstm(4, return_sequences = TRUE, go_backwards = TRUE)`` reads each review from its last word.
         """
         return cls(
             cell="lstm", d_vocab=d_vocab, d_embed=4, d_hidden=4, n_layers=1, head="classifier",
-            n_classes=2, pooling="mean", d_classifier_hidden=4, sigmoid_output=True, forget_bias=1.0, pad_id=pad_id,
+            n_classes=2, pooling="mean", d_classifier_hidden=4, sigmoid_output=True, forget_bias=1.0,
+            go_backwards=True, pad_id=pad_id,
         )
 
 

@@ -6,6 +6,10 @@ Training runs through torch's fused module ``self.rnn`` (``nn.RNN/nn.GRU/nn.LSTM
 ``hook_embed`` [batch, pos, d_embed]; for each layer L, LSTM ``rnn.L.hook_i|f|g|o|c|h``, GRU
 ``rnn.L.hook_r|z|n|h``, Elman ``rnn.L.hook_h``, all [batch, pos, d_hidden]; classifiers also
 ``hook_pooled`` [batch, d_hidden].
+
+With ``go_backwards`` (the lecture lab's Keras LSTM) the layers read each input from its last real token to its
+first: every recorded position is a *reading step*, so position t holds the state after reading the t-th token
+from the end. :meth:`RecurrentModel.reading_order` gives the tokens in that order, for labelling.
 """
 
 from __future__ import annotations
@@ -92,13 +96,22 @@ class RecurrentModel(HookedModel):
             return None
         return tokens != self.config.pad_id
 
+    def reading_order(self, tokens: torch.Tensor) -> torch.Tensor:
+        """``[batch, pos]`` tokens in the order the layers read them: unchanged, or with ``go_backwards`` each
+        row's real tokens reversed in place (right padding stays on the right, so pooling masks still hold)."""
+        if not self.config.go_backwards:
+            return tokens
+        return reverse_real_tokens(tokens, self.pad_mask(tokens))
+
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         """Fused forward. tokens [batch, pos] -> logits [batch, pos, d_vocab] or [batch, n_classes]."""
+        tokens = self.reading_order(tokens)
         hidden, _ = self.rnn(self.embed(tokens))  # [batch, pos, d_hidden]
         return self._head(hidden, tokens)
 
     def replay(self, tokens: torch.Tensor, step_hook=None) -> torch.Tensor:
         """Explicit-cell forward through every hook point; same result as :meth:`forward`."""
+        tokens = self.reading_order(tokens)
         x = self.hook_embed(self.embed(tokens))  # [batch, pos, d_embed]
         for layer in range(self.config.n_layers):
             states = replay_layer(self.config.cell, self.rnn, layer, x,
@@ -121,6 +134,17 @@ class RecurrentModel(HookedModel):
             # cross-entropy on them equals binary cross-entropy on σ(z).
             out = torch.cat([torch.zeros_like(out), out], dim=-1)  # [batch, 2]
         return out
+
+
+def reverse_real_tokens(tokens: torch.Tensor, real: torch.Tensor | None) -> torch.Tensor:
+    """Reverse the real (right-padded) prefix of every row of ``tokens`` [batch, pos]; ``real`` [batch, pos]
+    bool marks real tokens (None: all are real). Applying it twice gives ``tokens`` back."""
+    n_pos = tokens.shape[1]
+    position = torch.arange(n_pos, device=tokens.device).expand_as(tokens)  # [batch, pos]
+    length = (torch.full_like(tokens, n_pos) if real is None
+              else real.long().sum(dim=1, keepdim=True).expand_as(tokens))  # [batch, pos]
+    source = torch.where(position < length, length - 1 - position, position)  # [batch, pos]
+    return tokens.gather(1, source)
 
 
 def _bind(step_hook, layer: int):

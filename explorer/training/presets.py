@@ -85,8 +85,8 @@ def _seq2seq(data: TaskData):
 
 
 PRESETS: dict[str, Preset] = {p.name: p for p in [
-    Preset("Lecture lab LSTM", "embedding(4) → LSTM(4) → average pooling → dense(4, relu) → dense(1, sigmoid), "
-           "the Keras model of the lecture's lab.", _lecture_lab),
+    Preset("Lecture lab LSTM", "embedding(4) → LSTM(4) reading backwards → average pooling → dense(4, relu) → "
+           "dense(1, sigmoid), the Keras model of the lecture's lab (go_backwards = TRUE).", _lecture_lab),
     Preset("LSTM", "Embedding 32 → LSTM 64 → output layer (forget-gate bias starts at 1, as in Keras).",
            _recurrent("lstm")),
     Preset("GRU", "Embedding 32 → GRU 64 → output layer.", _recurrent("gru")),

@@ -82,7 +82,8 @@ def describe_model(config: ModelConfig) -> str:
     if isinstance(config, RecurrentConfig):
         cell = {"rnn": "Elman RNN", "gru": "GRU", "lstm": "LSTM"}[config.cell]
         head = f"classifier ({config.pooling} pool)" if config.head == "classifier" else "language model"
-        return f"{cell} {config.n_layers}×{config.d_hidden} · {head}"
+        backwards = ", reads backwards" if config.go_backwards else ""
+        return f"{cell} {config.n_layers}×{config.d_hidden}{backwards} · {head}"
     kind = ("encoder-decoder" if config.encoder_decoder else
             "decoder LM" if config.causal else "encoder classifier")
     extras = [config.positional + " positions"]

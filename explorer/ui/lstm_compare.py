@@ -85,7 +85,8 @@ def render_over_time(run: Run, chosen: ChosenInput) -> None:
         st.caption(f"Mean log-probability {np.log(np.clip(probs, 1e-12, None)).mean():.2f} nats per token "
                    f"(perplexity {np.exp(-np.log(np.clip(probs, 1e-12, None)).mean()):.1f}).")
         return
-    probs = prefix_probs(run, prepared)  # [pos, n_classes]
+    probs = prefix_probs(run, prepared)  # [pos, n_classes], in reading order
+    prepared = prepared.in_reading_order(run.config.go_backwards)
     names = class_names(run)
     if len(names) == 2:
         curves, label = {run.name: probs[:, 1]}, names[1]
@@ -103,7 +104,9 @@ def render_over_time(run: Run, chosen: ChosenInput) -> None:
     pooling = ("With mean pooling, the reading after t tokens averages h₀ … hₜ, so single words move it less "
                "as the text grows." if run.config.pooling == "mean" else
                "With last-state pooling, the reading after t tokens is computed from hₜ alone.")
-    st.caption(f"The classifier is run on every prefix tokens 0..t (batched). After the whole input it says "
+    read = ("every suffix (it reads backwards, so after t tokens it has read the last t; the text runs from the "
+            "end)" if run.config.go_backwards else "every prefix tokens 0..t")
+    st.caption(f"The classifier is run on {read} (batched). After the whole input it says "
                f"**{names[final_class]}** ({probs[-1, final_class]:.0%}).{truth} {pooling}")
 
 
@@ -141,8 +144,9 @@ def render_compare(run: Run, chosen: ChosenInput) -> None:
         st.warning(f"The input has no tokens for: {', '.join(empty)}.")
         chosen_runs = [r for r in chosen_runs if len(prepared[r.id])]
     records = {r.id: record_for(r, prepared[r.id]) for r in chosen_runs}
+    read = {r.id: prepared[r.id].in_reading_order(r.config.go_backwards) for r in chosen_runs}
     states = {f"{r.name} ({CELL_NAMES[r.config.cell]})": (records[r.id].series(r.config.n_layers - 1, "h"),
-                                                          prepared[r.id].pieces) for r in chosen_runs}
+                                                          read[r.id].pieces) for r in chosen_runs}
     if states:
         show_figure(compare_hidden_figure(states), "lstm.compare.hidden", "compare hidden states")
         st.caption("Top layer's hₜ of each model on the same text (each with its own tokenizer). Gated cells often "
@@ -168,10 +172,15 @@ def render_compare(run: Run, chosen: ChosenInput) -> None:
 
 def _compare_readings(run: Run, runs: list[Run], prepared: dict[str, PreparedInput]) -> None:
     """Overlay the readings when they are comparable: binary classifiers with the same classes, or LMs."""
+    if len({r.config.go_backwards for r in runs}) > 1:
+        st.info("Some of these models read backwards and some forwards, so their readings over time run in opposite "
+                "directions: open each one's 'Reading over time' instead.")
+        return
     if all(r.config.head == "classifier" and class_names(r) == class_names(run) and len(class_names(r)) == 2
            for r in runs):
         curves = {r.name: prefix_probs(r, prepared[r.id])[:, 1] for r in runs}
-        show_figure(prefix_probability_figure(curves, prepared[runs[0].id].pieces, class_names(run)[1]),
+        first = prepared[runs[0].id].in_reading_order(runs[0].config.go_backwards)
+        show_figure(prefix_probability_figure(curves, first.pieces, class_names(run)[1]),
                     "lstm.compare.probs", "compare predictions over time")
     elif all(r.config.head == "lm" for r in runs):
         curves = {r.name: next_probs(r, prepared[r.id]) for r in runs}

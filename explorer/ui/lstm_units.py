@@ -42,6 +42,8 @@ def _pooled(run: Run, layer: int, key: str, kind: str, polarity) -> tuple[list[n
     examples = [s for s in run.data.val.sources[:N_POOLED] if s]
     values = get_state().remember((run.id, run.analysis_step, "pooled", layer, key),
                                   lambda: record_batch(inspected_model(run), examples, layer, key))
+    if run.config.go_backwards:  # the values are in reading order; so must the signals be
+        examples = [s[::-1] for s in examples]
     signals = [compute_signal(kind, run.tokenizer.to_str_tokens(s), s, polarity) for s in examples]
     return values, signals
 

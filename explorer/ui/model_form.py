@@ -86,8 +86,12 @@ def _recurrent_fields(cfg: RecurrentConfig, prefix: str) -> RecurrentConfig:
                                          key=f"{prefix}.pooling", help="Last hidden state, or the average over time")
         values["d_classifier_hidden"] = _int(c4, "Dense layer before output (0 = none)", cfg.d_classifier_hidden,
                                              f"{prefix}.dense", hi=10**6)
-        values["sigmoid_output"] = st.checkbox("One sigmoid output unit", cfg.sigmoid_output, key=f"{prefix}.sigmoid",
+        c1, c2 = st.columns(2)
+        values["sigmoid_output"] = c1.checkbox("One sigmoid output unit", cfg.sigmoid_output, key=f"{prefix}.sigmoid",
                                                help="Binary classifiers only, as Keras' dense(1, sigmoid)")
+        values["go_backwards"] = c2.checkbox("Read each input backwards", cfg.go_backwards, key=f"{prefix}.backwards",
+                                             help="From the last token to the first, as Keras' go_backwards = TRUE "
+                                                  "(the lecture's lab LSTM reads this way)")
     return dataclasses.replace(cfg, **values)
 
 
