@@ -63,3 +63,27 @@ def test_configs_round_trip_through_dicts() -> None:
         config_from_dict({**r.to_dict(), "bogus": 1})
     with pytest.raises(ValueError, match="Unknown model kind"):
         config_from_dict({"kind": "mamba"})
+
+
+def test_parameter_estimate_counts_what_is_built() -> None:
+    from explorer.models import build_model
+    from explorer.models.config import parameter_estimate
+
+    configs = [RecurrentConfig(cell=cell, d_vocab=50, d_embed=8, d_hidden=16, n_layers=2, head=head, pad_id=0)
+               for cell in ("rnn", "gru", "lstm") for head in ("lm", "classifier")]
+    configs.append(RecurrentConfig.lecture_lab(d_vocab=100, pad_id=0))
+    for config in configs:
+        built = sum(p.numel() for p in build_model(config).parameters())
+        assert parameter_estimate(config) == built
+    for config in [TransformerConfig(d_vocab=50, n_ctx=32, d_model=32, n_heads=4, d_mlp=64, positional=pos,
+                                     attn_only=attn_only, encoder_decoder=encdec)
+                   for pos in ("learned", "rotary") for attn_only in (False, True) for encdec in (False, True)]:
+        built = sum(p.numel() for p in build_model(config).parameters())
+        assert abs(parameter_estimate(config) - built) <= 0.02 * built
+
+
+def test_a_model_too_big_for_a_shared_server_is_refused() -> None:
+    with pytest.raises(ValueError, match="M parameters"):
+        TransformerConfig(d_vocab=60_000, d_model=2048, n_heads=16, n_layers=12, d_mlp=8192)
+    with pytest.raises(ValueError, match="M parameters"):
+        RecurrentConfig(d_vocab=60_000, d_embed=2048, d_hidden=2048, n_layers=2)

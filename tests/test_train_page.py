@@ -112,6 +112,17 @@ def test_bad_upload_shows_an_error_and_keeps_the_runs(filename: str, content: by
     assert state(at).current_run is run and run.id in state(at).runs
 
 
+def test_a_text_shorter_than_one_window_says_so_and_cannot_start() -> None:
+    at = open_page("train")
+    at.radio(key="data.source").set_value("Upload a file").run()
+    by_key(at, "file_uploader", "data.upload").upload("short.txt", b"Too short to train on. " * 6, "text/plain").run()
+    at.selectbox(key="model.preset").set_value("LSTM").run()
+    assert not at.exception
+    assert any("too short for windows" in t for t in texts(at, "error")), texts(at, "error")
+    assert at.button(key="train.create").disabled
+    assert not state(at).runs
+
+
 def test_uploaded_text_trains_a_language_model() -> None:
     at = open_page("train")
     at.radio(key="data.source").set_value("Upload a file").run()

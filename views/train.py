@@ -3,6 +3,7 @@
 import streamlit as st
 
 from explorer.data.batches import check_compatible
+from explorer.training.budget import check_step_memory
 from explorer.training.run import count_parameters, describe_model, new_run
 from explorer.ui.checkpoints_panel import render_checkpoints
 from explorer.ui.data_picker import pick_data
@@ -25,7 +26,11 @@ if notice := pop_notice(state):
 
 def _create(data, choice: ModelChoice) -> None:
     name = state.unique_name((st.session_state.get(RUN_NAME) or f"{choice.preset} · {data.name}").strip())
-    run = new_run(name, data, choice.model, choice.train, preset=choice.preset, seed=choice.train.seed)
+    try:
+        run = new_run(name, data, choice.model, choice.train, preset=choice.preset, seed=choice.train.seed)
+    except (ValueError, RuntimeError, MemoryError) as err:  # a model or data the checks above could not foresee
+        state.notice = f"Could not start the run: {err}"
+        return
     state.add_run(run)
     run.trainer.start()
     st.session_state[VIEW] = CURRENT
@@ -39,6 +44,7 @@ def new_run_form() -> None:
     problem = None
     try:
         check_compatible(data, choice.model, choice.train.seq_len)
+        check_step_memory(choice.model, choice.train, data)
     except ValueError as err:
         problem = str(err)
         st.error(f"⚠️ {problem}")

@@ -85,6 +85,11 @@ def check_compatible(data: TaskData, config: ModelConfig, seq_len: int | None = 
                          f"n_ctx = {limit}; raise n_ctx to at least {needed}.")
     if config.pad_id not in (None, PAD):
         raise ValueError(f"pad_id must be {PAD} (the tokenizer's <pad>) or None.")
+    if data.is_stream and seq_len:
+        shortest = min(("training", data.train), ("validation", data.val), key=lambda named: len(named[1]))
+        if len(shortest[1]) < seq_len + 1:
+            raise ValueError(f"The {shortest[0]} text has {len(shortest[1])} tokens: too short for windows of "
+                             f"{seq_len + 1} (seq_len + 1). Lower seq_len below {len(shortest[1])} or use more text.")
 
 
 def _pad(rows: list[list[int]], value: int) -> torch.Tensor:

@@ -20,6 +20,8 @@ MAX_VOCAB = 60_000
 MAX_WIDTH = 2048
 MAX_LAYERS = 12
 MAX_CTX = 4096
+MAX_PARAMETERS = 30_000_000  # about 0.5 GB with gradients and Adam's moments: a toy model, not a pretrained one
+GATES = {"rnn": 1, "gru": 3, "lstm": 4}
 
 
 def _positive(name: str, value: int, maximum: int) -> None:
@@ -43,6 +45,38 @@ def _check_head(head: str, n_classes: int, pooling: str) -> None:
         _positive("n_classes", n_classes, MAX_VOCAB)
         if n_classes < 2:
             raise ValueError("A classifier needs n_classes of at least 2.")
+
+
+def _check_size(config: ModelConfig) -> None:
+    n = parameter_estimate(config)
+    if n > MAX_PARAMETERS:
+        raise ValueError(f"This model would have about {n / 1e6:,.0f} M parameters; this app trains models of up to "
+                         f"{MAX_PARAMETERS / 1e6:,.0f} M. Make it narrower, shallower or use a smaller vocabulary.")
+
+
+def parameter_estimate(config: ModelConfig) -> int:
+    """The number of trainable parameters ``config`` builds (exact up to LayerNorm and bias terms), computed
+    without building anything, so that absurd sizes are refused before memory is spent on them."""
+    if isinstance(config, RecurrentConfig):
+        g, h = GATES[config.cell], config.d_hidden
+        layers = sum(g * h * (width + h + 2) for width in [config.d_embed] + [h] * (config.n_layers - 1))
+        if config.head == "lm":
+            head = (h + 1) * config.d_vocab
+        else:
+            out = 1 if config.sigmoid_output else config.n_classes
+            dense = config.d_classifier_hidden
+            head = (h + 1) * dense + (dense + 1) * out if dense else (h + 1) * out
+        return config.d_vocab * config.d_embed + layers + head
+    d, inner = config.d_model, config.n_heads * (config.d_head or config.d_model // config.n_heads)
+    attention = 4 * d * inner + 3 * inner + d
+    mlp = 0 if config.attn_only else 2 * d * config.d_mlp + config.d_mlp + d
+    block = attention + mlp + 4 * d
+    blocks = config.n_layers * block
+    if config.encoder_decoder:
+        blocks += config.n_layers * (block + attention + 2 * d)  # the decoder: cross-attention in every block
+    positions = config.n_ctx * d if config.positional == "learned" else 0
+    head = (d + 1) * (config.d_vocab if config.head == "lm" else config.n_classes)
+    return config.d_vocab * d + positions + blocks + head
 
 
 class _Serializable:
@@ -106,6 +140,7 @@ class RecurrentConfig(_Serializable):
         if self.go_backwards and self.head != "classifier":
             raise ValueError("go_backwards (reading each input from its end) is for classifiers only: a language "
                              "model reading backwards would be predicting the previous token.")
+        _check_size(self)
 
     @classmethod
     def lecture_lab(cls, d_vocab: int, pad_id: int | None = None) -> RecurrentConfig:
@@ -186,6 +221,7 @@ class TransformerConfig(_Serializable):
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}.")
         if self.pad_id is not None and not 0 <= self.pad_id < self.d_vocab:
             raise ValueError(f"pad_id {self.pad_id} is outside the vocabulary (size {self.d_vocab}).")
+        _check_size(self)
 
 
 ModelConfig = RecurrentConfig | TransformerConfig

@@ -27,6 +27,7 @@ import torch
 from explorer.data.batches import Formatted, check_compatible, format_split
 from explorer.data.dataset import TaskData
 from explorer.models import Model, build_model
+from explorer.training.budget import check_step_memory
 from explorer.training.config import TrainConfig
 from explorer.training.device import default_device
 from explorer.training.metrics import accuracy_counts, forward, loss_fn
@@ -64,6 +65,7 @@ class Trainer:
                  device: torch.device | str | None = None, model_seed: int = 0):
         self.config = config or TrainConfig()
         check_compatible(data, model.config, self.config.seq_len)
+        check_step_memory(model.config, self.config, data)
         self.device = torch.device(device) if device is not None else default_device()
         self.model = model.to(self.device)
         self.data = data
@@ -167,6 +169,14 @@ class Trainer:
             return ChunkResult(0, 0.0, self.status)
         try:
             return self._run_chunk(n_steps, time_budget_s)
+        except (RuntimeError, MemoryError) as err:
+            if not _out_of_memory(err):
+                raise
+            # Stop this run and keep its last good weights; the server and the other runs go on.
+            self._stop_at_good_weights(f"Training stopped at step {self.step_count + 1}: {_first_line(err)}. The "
+                                       f"weights were restored to step {self._good_step}, the last good ones; a "
+                                       "smaller batch, window or model may fit.")
+            return ChunkResult(0, 0.0, self.status)
         finally:
             self._lock.release()
 
@@ -233,20 +243,23 @@ class Trainer:
         return True
 
     def _diverged(self, why: str) -> bool:
-        self.model.load_state_dict(self._good_state)
-        self.optimizer = self._make_optimizer()  # its moments are polluted by the bad steps
-        self.status = "diverged"
-        self.message = (
+        self._stop_at_good_weights(
             f"Training stopped at step {self.step_count + 1}: {why}. The learning rate "
             f"({self.config.lr:g}) is probably too high. The weights were restored to step {self._good_step}, "
             "the last good ones; lower the learning rate and reset, or keep what was learned."
         )
+        return False
+
+    def _stop_at_good_weights(self, message: str) -> None:
+        """Stop (status ``diverged``: the user must act) and go back to the last good weights and history."""
+        self.model.load_state_dict(self._good_state)
+        self.optimizer = self._make_optimizer()  # its moments are polluted by the bad steps
+        self.status, self.message = "diverged", message
         self.step_count = self._good_step
         self._exploding_steps = 0
         self.history = [row for row in self.history if row["step"] <= self._good_step]
         self.val_history = [row for row in self.val_history if row["step"] <= self._good_step]
         self.snapshots = {s: w for s, w in self.snapshots.items() if s <= self._good_step}
-        return False
 
     def clear_divergence(self) -> None:
         """Accept the restored weights and allow training again (e.g. after lowering the rate)."""
@@ -261,18 +274,18 @@ class Trainer:
     # ----------------------------------------------------------------- evaluation
     @torch.no_grad()
     def evaluate(self, split: Formatted | None = None, batch_size: int = 256) -> dict[str, float]:
-        """Loss, token accuracy and whole-sequence accuracy on a split (default: validation)."""
+        """Loss (mean over every labelled token of the split, as the training loss is per batch), token accuracy
+        and whole-sequence accuracy on a split (default: validation)."""
         split = split if split is not None else self.val_set
         self.model.eval()
-        loss_sum, n_batches, correct, total, rows_ok, rows = 0.0, 0, 0, 0, 0, 0
+        loss_sum, correct, total, rows_ok, rows = 0.0, 0, 0, 0, 0
         for start in range(0, len(split), batch_size):
             batch = split.take(torch.arange(start, min(start + batch_size, len(split)), device=self.device))
             logits = forward(self.model, batch)
-            loss_sum += float(loss_fn(logits, batch.labels)) * len(batch)
-            n_batches += len(batch)
             c, t, ro, r = accuracy_counts(logits, batch.labels)
+            loss_sum += float(loss_fn(logits, batch.labels)) * t  # the batch's mean times its labelled tokens
             correct, total, rows_ok, rows = correct + c, total + t, rows_ok + ro, rows + r
-        return {"val_loss": loss_sum / max(n_batches, 1), "val_accuracy": correct / max(total, 1),
+        return {"val_loss": loss_sum / max(total, 1), "val_accuracy": correct / max(total, 1),
                 "val_sequence_accuracy": rows_ok / max(rows, 1)}
 
     # ----------------------------------------------------------------- reading
@@ -290,3 +303,14 @@ class Trainer:
     def tokens_per_second(self, last: int = 20) -> float:
         rows = self.history[-last:]
         return sum(r["tokens_per_s"] for r in rows) / len(rows) if rows else 0.0
+
+
+def _out_of_memory(err: BaseException) -> bool:
+    """True for torch's CPU/GPU allocation failures and Python's MemoryError."""
+    text = str(err).lower()
+    return isinstance(err, MemoryError | torch.OutOfMemoryError) or "allocate" in text or "out of memory" in text
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return (text[0] if text else type(err).__name__)[:300]

@@ -125,7 +125,9 @@ def record_run(run: Run, text: str, target: str = "") -> Recorded:
 
 
 # --------------------------------------------------------------------------------------------- pretrained
-@st.cache_resource(max_entries=6, show_spinner=False)
+# Shared by every session (the same text gives the same patterns); a 30-layer model on 512 tokens holds a few
+# hundred MB of patterns, so only a few are kept, and not for long.
+@st.cache_resource(max_entries=3, ttl=1800, show_spinner=False)
 def _pretrained_record(name: str, text: str) -> Recorded:
     model = loaded_model(name)  # already loaded by record_pretrained (no Streamlit element in a cached function)
     notices = []

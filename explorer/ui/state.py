@@ -14,13 +14,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+import numpy as np
+import pandas as pd
 import streamlit as st
+import torch
 
 from explorer.training.run import Run
 
 STATE_KEY = "explorer_state"
 MAX_RUNS = 8  # per session: a classroom server must stay within memory
 MAX_MEMO = 64
+MAX_MEMO_BYTES = 512 * 2**20  # results that hold tensors (frozen model copies, records) count by their size
+MAX_SAVED = 12  # checkpoints kept in a session's list
+MAX_SAVED_BYTES = 256 * 2**20
 PRETRAINED_PREFIX = "pretrained:"
 T = TypeVar("T")
 
@@ -83,6 +89,22 @@ class SessionState:
             i += 1
         return f"{base} ({i})"
 
+    # ----------------------------------------------------------------- checkpoints kept in the session
+    def keep_checkpoint(self, label: str, blob: bytes) -> None:
+        """Add a checkpoint to the session's list; beyond MAX_SAVED or MAX_SAVED_BYTES the oldest go (and the
+        user is told: a downloaded file keeps it for good)."""
+        self.saved.pop(label, None)
+        self.saved[label] = blob
+        dropped = []
+        while len(self.saved) > 1 and (len(self.saved) > MAX_SAVED
+                                       or sum(map(len, self.saved.values())) > MAX_SAVED_BYTES):
+            oldest = next(iter(self.saved))
+            del self.saved[oldest]
+            dropped.append(oldest)
+        if dropped:
+            self.notice = (f"Removed the oldest saved checkpoint(s) {', '.join(dropped)}: a session keeps at most "
+                           f"{MAX_SAVED} ({MAX_SAVED_BYTES // 2**20} MB). Download a checkpoint to keep it.")
+
     # ----------------------------------------------------------------- memo
     def remember(self, key: tuple, compute: Callable[[], T]) -> T:
         """Compute once per key (e.g. (run id, step, "confusion")); keeps the last MAX_MEMO results.
@@ -96,10 +118,32 @@ class SessionState:
         value = compute()
         with self._lock:
             self.memo[key] = value
-            while len(self.memo) > MAX_MEMO:
+            while len(self.memo) > 1 and (len(self.memo) > MAX_MEMO
+                                          or sum(map(size_in_bytes, self.memo.values())) > MAX_MEMO_BYTES):
                 self.memo.popitem(last=False)
         return value
 
+
+def size_in_bytes(value: Any, depth: int = 0) -> int:
+    """Memory held by a remembered result: tensors, arrays and frames, models, and containers of them; other
+    objects count their attributes (e.g. a record of gates). Three levels deep at most."""
+    if isinstance(value, torch.Tensor):
+        return value.nelement() * value.element_size()
+    if isinstance(value, np.ndarray):
+        return value.nbytes
+    if isinstance(value, pd.DataFrame):
+        return int(value.memory_usage(deep=False).sum())
+    if isinstance(value, torch.nn.Module):
+        return sum(size_in_bytes(t) for t in value.state_dict().values())
+    if depth >= 3:
+        return 0
+    if isinstance(value, list | tuple):
+        return sum(size_in_bytes(v, depth + 1) for v in value)
+    if isinstance(value, dict):
+        return sum(size_in_bytes(v, depth + 1) for v in value.values())
+    if hasattr(value, "__dict__") and not isinstance(value, type):
+        return sum(size_in_bytes(v, depth + 1) for v in vars(value).values())
+    return 0
 
 def get_state() -> SessionState:
     """This session's state (created on first use)."""

@@ -95,7 +95,7 @@ def _load_minilm(report: Progress) -> PretrainedModel:
     path = minilm_path()
     report(0.1, f"Reading {MINILM} from the {spec.package} package…")
     tokenizer = AutoTokenizer.from_pretrained(path)
-    hf_model = AutoModel.from_pretrained(path, attn_implementation="eager", dtype=torch.float32)
+    hf_model = AutoModel.from_pretrained(path, attn_implementation="eager", dtype=torch.float32, use_safetensors=True)
     return _finish(hf_model, tokenizer, MINILM, f"pip package {spec.package} (sentence-transformers/{MINILM})", report)
 
 
