@@ -58,6 +58,9 @@ def test_first_token_self_and_uniform_heads() -> None:
     expected_distance = sum(sum(range(q + 1)) / (q + 1) for q in range(N)) / N
     assert frame.loc[2, "distance"] == pytest.approx(expected_distance)
     assert list(frame["head"]) == [0, 1, 2] and list(frame["layer"]) == [0, 0, 0]
+    # Query 0 of a causal model can only see position 0: it is left out of the first-token score.
+    assert frame.loc[1, "first"] == pytest.approx(0.0)
+    assert frame.loc[2, "first"] == pytest.approx(sum(1 / (q + 1) for q in range(1, N)) / (N - 1))
 
 
 def test_separators_punctuation_duplicates_and_next_token() -> None:

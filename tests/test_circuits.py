@@ -154,3 +154,31 @@ def test_direct_logit_attribution_sums_to_the_logits(model) -> None:
     attribution = direct_logit_attribution(model, decomposition, targets)
     logits = model(tokens[None])[0].detach()
     torch.testing.assert_close(attribution.logits, logits[torch.arange(6), targets], atol=1e-4, rtol=0)
+
+
+def test_layer_norm_scales_are_folded_into_the_reading_weights() -> None:
+    """With γ ≠ 1 (and no biases), x̂_q W_QK x̂_kᵀ is the head's real q·k, x̂ the normalised residual before γ."""
+    cfg = TransformerConfig(d_vocab=20, n_ctx=12, d_model=16, n_heads=4, n_layers=2, d_mlp=32)
+    model = build_model(cfg, seed=4).eval()
+    generator = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for block in model.blocks:
+            block.ln1.weight.copy_(torch.rand(16, generator=generator) * 2 + 0.1)
+            block.ln1.bias.zero_()
+            block.attn.b_Q.zero_()
+            block.attn.b_K.zero_()
+        model.ln_final.weight.copy_(torch.rand(16, generator=generator) * 2 + 0.1)
+    tokens = torch.randint(0, 20, (1, 10), generator=generator)
+    _, cache = model.run_with_cache(tokens)
+    for layer in range(2):
+        resid = cache[f"blocks.{layer}.hook_resid_pre"][0]  # [pos, d_model]
+        normalised = torch.nn.functional.layer_norm(resid, (16,), eps=model.blocks[layer].ln1.eps)  # no γ, β
+        q, k = cache[f"blocks.{layer}.attn.hook_q"][0], cache[f"blocks.{layer}.attn.hook_k"][0]  # [pos, head, d]
+        for head in range(4):
+            scores = q[:, head] @ k[:, head].T  # [q_pos, k_pos]
+            torch.testing.assert_close(normalised @ qk_circuit(model, layer, head).AB @ normalised.T, scores,
+                                       atol=1e-4, rtol=1e-4)
+    gamma = model.ln_final.weight.detach()
+    ov = ov_circuit(model, 1, 0).AB
+    expected = model.W_E.detach() @ ov @ (gamma[:, None] * model.W_U.detach())
+    torch.testing.assert_close(full_ov_circuit(model, 1, 0).AB, expected, atol=1e-4, rtol=1e-4)

@@ -160,3 +160,63 @@ def test_a_second_thread_cannot_train_the_same_run_at_once() -> None:
     assert trainer.step(n_steps=5).steps == 0  # the other thread holds the run
     worker.join(300)
     assert results[0].steps == 30 and trainer.step_count == 30
+
+
+def test_running_out_of_memory_stops_the_run_and_keeps_good_weights(monkeypatch) -> None:
+    data = make_task(TaskSpec(name="copy", seq_len=4, n_train=200, n_val=20))
+    model = build_model(_transformer(data.tokenizer.vocab_size))
+    trainer = Trainer(model, data, TrainConfig(lr=1e-3, max_steps=100))
+    trainer.start()
+    trainer.step(n_steps=20)
+    good = {k: v.clone() for k, v in model.state_dict().items()}
+
+    def out_of_memory(*args, **kwargs):
+        raise RuntimeError("[enforce fail at alloc_cpu.cpp:117] DefaultCPUAllocator: can't allocate memory: "
+                           "you tried to allocate 68719476736 bytes.\nmore detail")
+
+    monkeypatch.setattr(model, "forward", out_of_memory)
+    result = trainer.step(n_steps=5)  # must not raise: the sidebar calls this on every page
+    assert result.steps == 0 and trainer.status == "diverged" and not trainer.is_running
+    assert "can't allocate memory" in trainer.message and "restored to step 20" in trainer.message
+    assert "\n" not in trainer.message
+    for name, value in model.state_dict().items():
+        assert torch.equal(value, good[name])
+
+
+def test_other_errors_are_not_hidden(monkeypatch) -> None:
+    data = make_task(TaskSpec(name="copy", seq_len=4, n_train=200, n_val=20))
+    model = build_model(_transformer(data.tokenizer.vocab_size))
+    trainer = Trainer(model, data, TrainConfig(max_steps=10))
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(model, "forward", broken)
+    with pytest.raises(RuntimeError, match="a bug"):
+        trainer.step(n_steps=1)
+
+
+def test_a_step_that_would_not_fit_in_memory_is_refused_before_training() -> None:
+    data = make_task(TaskSpec(name="copy", seq_len=4, n_train=200, n_val=20))
+    config = TransformerConfig(d_vocab=data.tokenizer.vocab_size, n_ctx=4096, d_model=512, n_heads=8, n_layers=6,
+                               d_mlp=2048)
+    model = build_model(config)
+    with pytest.raises(ValueError, match="GB"):
+        Trainer(model, data, TrainConfig(batch_size=4096, max_steps=10))
+
+
+def test_validation_loss_is_the_mean_over_every_labelled_token() -> None:
+    from torch.nn import functional
+
+    from explorer.data.batches import format_split
+    from explorer.training.metrics import IGNORE, forward
+
+    data = make_task(TaskSpec(name="grammar", seq_len=12, n_train=100, n_val=37))  # examples of 8 to 12 tokens
+    model = build_model(_transformer(data.tokenizer.vocab_size)).eval()
+    trainer = Trainer(model, data, TrainConfig(max_steps=5))
+    split = format_split(data.val, data, model.config, 64)
+    with torch.no_grad():
+        logits = forward(model, split)
+        expected = functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), split.labels.reshape(-1),
+                                            ignore_index=IGNORE, reduction="sum") / (split.labels != IGNORE).sum()
+    assert trainer.evaluate(split, batch_size=8)["val_loss"] == pytest.approx(float(expected), rel=1e-5)

@@ -26,7 +26,9 @@ with st.expander("🎓 The lecture's comparison: LSTM vs a small transformer on 
     st.markdown(
         "The lecture shows IMDb test accuracy: **LSTM 81.99 %**, **simple transformer 87.49 %**, "
         "**RoBERTa 94.67 %** (a pretrained model). Train an LSTM and a small transformer classifier from scratch "
-        "on the same reviews, with the same batch, steps and optimizer budget, and compare their held-out accuracy. "
+        "on the same reviews, with the same batch size and number of steps (each with the optimizer settings that suit "
+        "it: Adam for the LSTM, AdamW with weight decay and dropout for the transformer), and compare their "
+        "held-out accuracy. "
         "Expect lower numbers offline: Pang & Lee's 3,600 training sentences are far fewer than IMDb's 25,000 "
         "reviews, and with so little data a transformer trained from scratch does not yet beat the LSTM."
     )

@@ -154,7 +154,8 @@ def head_summaries(patterns: torch.Tensor, allowed: torch.Tensor, q_tokens: Sequ
         metrics["entropy"] = normed.mean(-1)
     else:
         metrics["entropy"] = torch.full((n_layers, n_heads), float("nan"))
-    metrics["first"] = p[..., 0].mean(-1)
+    # Rows that can only see position 0 (a causal model's first query) say nothing about a preference for it.
+    metrics["first"] = p[..., spread_rows, 0].mean(-1) if spread_rows.any() else p[..., 0].mean(-1)
     nan = torch.full((n_layers, n_heads), float("nan"))
     if self_attention and n_q == n_k:
         q_index = torch.arange(n_q)

@@ -10,9 +10,13 @@ and token → logit ``W_E W_OV W_U``.
 Works on any model with TransformerLens's weight names: ``W_E [d_vocab, d_model]``, ``W_pos [n_ctx, d_model]``
 (None when positions are rotary or absent), ``W_U [d_model, d_vocab]`` (absent on classifiers),
 ``blocks[L].attn.W_Q|W_K|W_V [heads, d_model, d_head]``, ``W_O [n_heads, d_head, d_model]``, and a ``config``
-with ``n_layers, n_heads, d_model, d_head`` (and ``n_kv_heads`` under grouped-query attention). Biases and
-LayerNorm scales are left out, as in the paper. Everything stays factored: no vocab × vocab matrix is built
-except for the token subset a caller asks for.
+with ``n_layers, n_heads, d_model, d_head`` (and ``n_kv_heads`` under grouped-query attention).
+
+A pre-norm block's head reads the residual stream through LayerNorm/RMSNorm, whose last step multiplies by γ;
+that γ is folded into the weights that read (W_Q, W_K, W_V ← diag(γ₁) W, and W_U ← diag(γ_final) W_U), as
+TransformerLens does by default (``fold_ln``). The normalisation itself (centring, dividing by the size) and
+biases are left out, as in the paper. Post-norm blocks (BERT) read a residual stream that is already normalised.
+Everything stays factored: no vocab × vocab matrix is built except for the token subset a caller asks for.
 """
 
 from __future__ import annotations
@@ -61,13 +65,34 @@ def _expand_kv(weight: torch.Tensor, n_heads: int) -> torch.Tensor:
     return weight.repeat_interleave(n_heads // weight.shape[0], dim=0)
 
 
+def norm_scale(norm) -> torch.Tensor | None:
+    """γ [d_model] of a LayerNorm/RMSNorm module (ours: ``weight``; the pretrained adapter's: ``w``), or None."""
+    gamma = getattr(norm, "weight", None)
+    if gamma is None:
+        gamma = getattr(norm, "w", None)
+    return _weight(gamma) if isinstance(gamma, torch.Tensor) else None
+
+
+def _reading_scale(model, layer: int) -> torch.Tensor | None:
+    """γ of the norm that layer ``layer``'s attention reads through (pre-norm blocks only)."""
+    block = model.blocks[layer]
+    if getattr(block, "post_ln", False):
+        return None
+    return norm_scale(getattr(block, "ln1", None))
+
+
 def head_weights(model, layer: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """``W_Q, W_K, W_V`` [n_heads, d_model, d_head] and ``W_O`` [n_heads, d_head, d_model] of one layer,
-    with shared key/value heads repeated for every query head that uses them."""
+    with shared key/value heads repeated for every query head that uses them, and the reading norm's γ folded
+    into W_Q, W_K and W_V."""
     attn = model.blocks[layer].attn
     n_heads = model.config.n_heads
-    return (_weight(attn.W_Q), _expand_kv(_weight(attn.W_K), n_heads), _expand_kv(_weight(attn.W_V), n_heads),
-            _weight(attn.W_O))
+    w_q, w_k, w_v = _weight(attn.W_Q), _expand_kv(_weight(attn.W_K), n_heads), _expand_kv(_weight(attn.W_V), n_heads)
+    gamma = _reading_scale(model, layer)
+    if gamma is not None:
+        scale = gamma[None, :, None]  # [1, d_model, 1]: row i of each head's matrix reads residual direction i
+        w_q, w_k, w_v = w_q * scale, w_k * scale, w_v * scale
+    return w_q, w_k, w_v, _weight(attn.W_O)
 
 
 def _stacked(model) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -138,7 +163,9 @@ def _unembed(model) -> torch.Tensor:
     if w_u is None:
         raise ValueError("This model has no unembedding W_U (a classifier head): the OV circuit cannot be read "
                          "in logits.")
-    return _weight(w_u)
+    gamma = norm_scale(getattr(model, "ln_final", None))
+    w_u = _weight(w_u)  # [d_model, d_vocab]
+    return w_u if gamma is None else gamma[:, None] * w_u
 
 
 def full_ov_circuit(model, layer: int, head: int, tokens: torch.Tensor | list[int] | None = None,

@@ -79,8 +79,10 @@ def addition_note(model: Any) -> str:
     if getattr(cfg, "token_types", False):
         return ("This model (BERT family) computes X = LayerNorm(E(token) + P(pos) + T(segment 0)), with no scaling: "
                 f"the LayerNorm after the sum rescales each sum to the same size. {vaswani}")
+    trained = ("training changes E; P is the fixed sinusoid table" if cfg.positional == "sinusoidal"
+               else "training changes both E and P")
     return (f"This model adds X = E(token) + P(pos) with no scaling {vaswani} Here E starts with norm about "
-            f"√d_model = {math.sqrt(d):.1f} (standard normal entries), and training changes both E and P.")
+            f"√d_model = {math.sqrt(d):.1f} (standard normal entries), and {trained}.")
 
 
 # ----------------------------------------------------------------- one token at every position

@@ -57,9 +57,14 @@ def render_head(subject: CircuitModel) -> None:
         copying = float(eig.sum().real / total) if total > 0 else 0.0
         show_figure(eigenvalue_figure(eig, f"{name}: eigenvalues of {what} · copying score {copying:+.2f}"),
                     "circuits.head.eig", f"{subject.name}_{name}_eigenvalues")
-        st.caption(f"Eigenvalues of the full OV circuit {what} (from its small d_head × d_head form). Mostly "
-                   "positive real parts: attending to a token raises that same token's logit — the head copies. "
-                   "Copying score = Σλ / Σ|λ|, from −1 to +1.")
+        if "full_ov_eig" in spectra:
+            st.caption(f"Eigenvalues of the full OV circuit {what} (from its small d_head × d_head form). Mostly "
+                       "positive real parts: attending to a token raises that same token's logit — the head copies. "
+                       "Copying score = Σλ / Σ|λ|, from −1 to +1.")
+        else:
+            st.caption("This model has no unembedding (it classifies), so there is no full OV circuit from tokens to "
+                       "logits: these are the eigenvalues of W_OV alone. Mostly positive real parts: the head writes "
+                       "into the residual stream roughly what it read. Score = Σλ / Σ|λ|, from −1 to +1.")
         if subject.run is None and not getattr(cfg, "has_lm_head", True):
             st.caption(f"{subject.name} has no language-model head: W_U is the tied W_Eᵀ, so 'logit' here means "
                        "similarity to a token's embedding.")

@@ -66,8 +66,9 @@ def _composition(subject: CircuitModel) -> None:
     show_figure(composition_heatmap(scores, kind, baseline), f"circuits.map.composition.{kind}",
                 f"{subject.name}_{kind}_composition", height=min(1100, max(450, 12 * rows + 200)))
     st.caption(f"{kind}-composition: {KIND_HELP[kind]}. Score ‖W_OVᵃ·M‖ / (‖W_OVᵃ‖‖M‖) with M = W_QK (Q), W_QKᵀ (K) "
-               f"or W_OV (V) of the later head: 1 when the later head reads exactly the direction the earlier one "
-               f"writes, 0 when it reads an orthogonal subspace. Heads with random weights score about "
+               f"or W_OV (V) of the later head: higher the more the later head reads the directions the earlier one "
+               f"writes, 0 when it reads an orthogonal subspace (it reaches 1 only for rank-1 maps that line up "
+               f"exactly, so heads of rank d_head score well below 1 even when they compose). Heads with random weights score about "
                f"{baseline:.2f} here (d_model {cfg.d_model}): compare with that, not with 0.")
 
 

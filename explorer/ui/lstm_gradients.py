@@ -98,6 +98,15 @@ def _side_by_side(run: Run, chosen: ChosenInput, layer: int) -> None:
                    else "each model's own prediction (the input has no label)")
     st.caption(f"L is the cross-entropy at the last step against {target_text}; the curve is autograd's ∂L/∂hₜ "
                f"for every t (through all later steps; for layer {layer} of {run.name}, through the layers above).")
+    pooled = [f"{CELL_NAMES[c]} · {r.name}" for c, r in trio.items()
+              if r.config.head == "classifier" and r.config.pooling == "mean"]
+    if pooled:
+        st.caption(f"⚠️ {', '.join(pooled)} average(s) h₀ … h_T before classifying, so every hₜ also reaches the loss "
+                   "directly with a 1/T share: the curve then stays up even where the path back through the "
+                   "recurrence has vanished. Models that classify from the last state show the vanishing alone.")
+    if any(r.config.go_backwards for r in trio.values()):
+        st.caption("↩️ A model that reads backwards starts at the input's last token: its step t is the t-th token "
+                   "from the end.")
     st.dataframe(pd.DataFrame(rows), hide_index=True, column_config={
         "validation accuracy now": st.column_config.NumberColumn(format="percent"),
         "loss at the last step": st.column_config.NumberColumn(format="%.3f"),

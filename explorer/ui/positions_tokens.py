@@ -110,3 +110,7 @@ def render() -> None:
     n_pos = st.slider("Positions", 2, min(n_rows, 256), min(n_used or n_rows, 64), key=f"{N_POS}.{chosen.label}")
     E_rows = model.W_E.detach().float().cpu()[torch.tensor(ids)]  # [tokens, d_model]
     _draw(E_rows, table[:n_pos], labels, chosen.key)
+    if getattr(model.config, "token_types", False):
+        st.caption(f"For {chosen.label} these pictures show E(token) + P(pos) alone. Its real first residual stream "
+                   "also adds the segment vector T(0) (the same shift for every point) and then applies LayerNorm, "
+                   "which rescales each sum to the same size.")
