@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import struct
 
 import pytest
@@ -106,3 +107,89 @@ def test_rejects_nan_weights_and_oversized_files() -> None:
         from_bytes(to_bytes(ckpt))
     with pytest.raises(CheckpointError, match="limited to"):
         from_bytes(_valid_blob(), max_bytes=100)
+
+
+def test_a_small_file_describing_a_big_model_is_refused_without_building_it(monkeypatch) -> None:
+    """The weights are checked against a model on the meta device: no parameter memory is spent."""
+    import explorer.training.checkpoints as checkpoints
+
+    built_on: list[set[str]] = []
+
+    def recording_build(config, seed=0):
+        model = build_model(config, seed=seed)
+        built_on.append({p.device.type for p in model.parameters()})
+        return model
+
+    monkeypatch.setattr(checkpoints, "build_model", recording_build)
+    big = TransformerConfig(d_vocab=10_000, n_ctx=4096, d_model=512, n_heads=8, n_layers=6, d_mlp=1024)  # ~25 M
+    blob = _with_metadata(_valid_blob(), model_config=json.dumps(big.to_dict()))
+    with pytest.raises(CheckpointError, match="do not match"):
+        from_bytes(blob)
+    assert built_on == [{"meta"}]
+
+
+def test_a_config_over_the_size_limit_is_a_checkpoint_error() -> None:
+    huge = {**TransformerConfig().to_dict(), "d_vocab": 60_000, "n_ctx": 4096, "d_model": 1024, "n_heads": 8,
+            "n_layers": 12, "d_mlp": 4096}
+    with pytest.raises(CheckpointError, match="configuration is invalid"):
+        from_bytes(_with_metadata(_valid_blob(), model_config=json.dumps(huge)))
+    with pytest.raises(CheckpointError, match="JSON object"):
+        from_bytes(_with_metadata(_valid_blob(), model_config="[1, 2]"))
+
+
+def _train_config(**changes) -> str:
+    return json.dumps({**TrainConfig(max_steps=15).to_dict(), **changes})
+
+
+@pytest.mark.parametrize(("changes", "message"), [
+    ({"step": "-5"}, "step must be a whole number from 0"),
+    ({"step": "abc"}, "step must be a whole number"),
+    ({"step": "1.5"}, "step must be a whole number"),
+    ({"step": str(10**8)}, "step must be a whole number"),
+    ({"step": "9" * 5000}, "step must be a whole number"),
+    ({"history": json.dumps("abc")}, "'history' must be a list"),
+    ({"history": json.dumps([1, 2])}, "Row 1 of the checkpoint's 'history' must be an object"),
+    ({"history": json.dumps([{"step": 1}])}, "lacks loss"),
+    ({"history": json.dumps([{"step": 1, "loss": "x", "accuracy": 0.5, "lr": 0.1, "grad_norm": 1,
+                              "tokens_per_s": 9}])}, "'loss' must be a number"),
+    ({"history": json.dumps([{"step": -1, "loss": 1, "accuracy": 0.5, "lr": 0.1, "grad_norm": 1,
+                              "tokens_per_s": 9}])}, "'step' must be a whole number"),
+    ({"val_history": json.dumps([1, 2])}, "'val_history' must be an object"),
+    ({"val_history": json.dumps({"step": 1})}, "'val_history' must be a list"),
+    ({"val_history": json.dumps([{"step": 5, "val_loss": 1.0, "val_accuracy": True}])}, "'val_accuracy' must be"),
+    ({"val_history": json.dumps([{"step": 5, "val_loss": 1.0}])}, "lacks val_accuracy"),
+    ({"train_config": _train_config(weight_decay="x")}, "training settings are invalid: weight_decay"),
+    ({"train_config": _train_config(grad_clip="x")}, "training settings are invalid: grad_clip"),
+    ({"train_config": _train_config(lr=[1])}, "training settings are invalid: The learning rate"),
+    ({"train_config": _train_config(batch_size="64")}, "training settings are invalid: batch_size"),
+    ({"train_config": _train_config(optimizer=["adam"])}, "training settings are invalid: optimizer"),
+    ({"train_config": _train_config(snapshot_budget_mb=10**9)}, "snapshot_budget_mb"),
+    ({"train_config": json.dumps([1])}, "training settings must be a JSON object"),
+    ({"data": json.dumps("reverse")}, "'data' entry must be a JSON object"),
+    ({"tokenizer": json.dumps({"mode": "char", "tokens": ["<pad>", "<unk>", "<bos>", "<sep>", 5]})},
+     "every token must be text"),
+    ({"tokenizer": json.dumps([1])}, "tokenizer is invalid"),
+])
+def test_edited_metadata_is_refused_with_a_readable_message(changes: dict[str, str], message: str) -> None:
+    with pytest.raises(CheckpointError, match=re.escape(message)):
+        from_bytes(_with_metadata(_valid_blob(), **changes))
+
+
+def test_metadata_checks_keep_what_the_app_reads() -> None:
+    rows = [{"step": 1, "loss": 2.0, "accuracy": 0.5, "lr": 0.01, "grad_norm": 1.0, "tokens_per_s": 99.0,
+             "note": "dropped"}]
+    vals = [{"step": 1, "val_loss": 2.0, "val_accuracy": 0.5}]  # older checkpoints lack val_sequence_accuracy
+    ckpt = from_bytes(_with_metadata(_valid_blob(), step="1", history=json.dumps(rows), val_history=json.dumps(vals),
+                                     name="  a\nname " + "x" * 500))
+    assert ckpt.step == 1 and ckpt.history == [{k: v for k, v in rows[0].items() if k != "note"}]
+    assert ckpt.val_history == vals
+    assert ckpt.name.startswith("a name x") and len(ckpt.name) == 80
+
+
+def test_train_config_refuses_wrong_types_with_a_value_error() -> None:
+    for changes in ({"weight_decay": "x"}, {"grad_clip": "x"}, {"lr": "0.1"}, {"lr": True}, {"lr": float("nan")},
+                    {"seed": "0"}, {"seed": -1}, {"snapshot_budget_mb": "16"}, {"optimizer": None},
+                    {"grad_clip": float("inf")}, {"weight_decay": 10**400}):
+        with pytest.raises(ValueError):
+            TrainConfig(**changes)
+    assert TrainConfig(grad_clip=None, lr=1, weight_decay=0).grad_clip is None

@@ -21,10 +21,17 @@ from safetensors.torch import save as save_tensors
 
 from explorer.data.tokenizers import Tokenizer
 from explorer.models import Model, ModelConfig, build_model, config_from_dict
+from explorer.training.config import TrainConfig
 
 FORMAT = "sequence-model-explorer/1"
 MAX_CHECKPOINT_BYTES = 200 * 2**20
 MAX_HISTORY_ROWS = 2000
+MAX_STEP = 10**7
+MAX_NAME_CHARS = 80
+# The metrics the app reads from each row (trainer.py writes them; pages, tables and curves read them).
+HISTORY_FIELDS = ("step", "loss", "accuracy", "lr", "grad_norm", "tokens_per_s")
+VAL_HISTORY_FIELDS = ("step", "val_loss", "val_accuracy")
+VAL_HISTORY_OPTIONAL = ("val_sequence_accuracy",)  # older checkpoints lack it; readers use .get()
 
 
 class CheckpointError(ValueError):
@@ -99,6 +106,9 @@ def _read_metadata(data: bytes) -> dict[str, str]:
         raise CheckpointError(
             "This is a safetensors file but not a checkpoint saved by this app (no explorer config in its header)."
         )
+    odd = sorted(str(k) for k, v in metadata.items() if not isinstance(v, str))
+    if odd:
+        raise CheckpointError(f"The checkpoint's header is corrupt: the entries {', '.join(odd[:5])} are not text.")
     return metadata
 
 
@@ -114,36 +124,124 @@ def _json_field(metadata: dict[str, str], key: str, default: Any = None) -> Any:
 
 
 def from_bytes(data: bytes, max_bytes: int = MAX_CHECKPOINT_BYTES) -> Checkpoint:
-    """Parse and validate checkpoint bytes. Raises :class:`CheckpointError` for anything invalid."""
+    """Parse and validate checkpoint bytes. Raises :class:`CheckpointError` for anything invalid.
+
+    The small JSON entries are checked first, then the weights' names and shapes against a model built
+    on the ``meta`` device (no memory); only a checkpoint that passes everything gets real tensors.
+    """
     if not data:
         raise CheckpointError("The file is empty.")
     if len(data) > max_bytes:
         raise CheckpointError(f"The file is {len(data) / 2**20:.1f} MB; checkpoints are limited to "
                               f"{max_bytes / 2**20:.0f} MB.")
     metadata = _read_metadata(data)
+    config = _model_config(_json_field(metadata, "model_config"))
+    tokenizer = _tokenizer(_json_field(metadata, "tokenizer"))
+    if tokenizer.vocab_size > config.d_vocab:
+        raise CheckpointError("The checkpoint's tokenizer has more tokens than the model's vocabulary.")
+    step = _step(metadata.get("step", "0"))
+    history = _history(metadata, "history", HISTORY_FIELDS)
+    val_history = _history(metadata, "val_history", VAL_HISTORY_FIELDS, VAL_HISTORY_OPTIONAL)
+    train_config = _train_config(_json_field(metadata, "train_config", {}))
+    info = _json_field(metadata, "data", {})
+    if not isinstance(info, dict):
+        raise CheckpointError(f"The checkpoint's 'data' entry must be a JSON object; got {_kind(info)}.")
     try:
         tensors = load_tensors(data)
     except SafetensorError as err:
         raise CheckpointError(f"The checkpoint's tensors are corrupt: {err}.") from err
-    try:
-        config = config_from_dict(_json_field(metadata, "model_config"))
-        tokenizer = Tokenizer.from_dict(_json_field(metadata, "tokenizer"))
-        step = int(metadata.get("step", "0"))
-    except (ValueError, TypeError) as err:
-        raise CheckpointError(f"The checkpoint's configuration is invalid: {err}") from err
-    if tokenizer.vocab_size > config.d_vocab:
-        raise CheckpointError("The checkpoint's tokenizer has more tokens than the model's vocabulary.")
     _check_weights(config, tensors)
     return Checkpoint(
-        name=str(metadata.get("name", "checkpoint")), model_config=config, state_dict=tensors, tokenizer=tokenizer,
-        data=_json_field(metadata, "data", {}), train_config=_json_field(metadata, "train_config", {}),
-        step=step, history=_json_field(metadata, "history", []), val_history=_json_field(metadata, "val_history", []),
+        name=_name(metadata.get("name", "checkpoint")), model_config=config, state_dict=tensors, tokenizer=tokenizer,
+        data=info, train_config=train_config, step=step, history=history, val_history=val_history,
     )
 
 
+def _kind(value: Any) -> str:
+    return {dict: "an object", list: "a list", str: "text", bool: "true/false", type(None): "null"}.get(
+        type(value), "a number" if isinstance(value, int | float) else type(value).__name__)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _model_config(raw: Any) -> ModelConfig:
+    if not isinstance(raw, dict):
+        raise CheckpointError(f"The checkpoint's model configuration must be a JSON object; got {_kind(raw)}.")
+    try:
+        return config_from_dict(raw)  # the config classes refuse unknown fields, bad values and too big models
+    except (ValueError, TypeError) as err:
+        raise CheckpointError(f"The checkpoint's configuration is invalid: {err}") from err
+
+
+def _tokenizer(raw: Any) -> Tokenizer:
+    if not isinstance(raw, dict) or not isinstance(raw.get("tokens"), list) or not isinstance(raw.get("mode"), str):
+        raise CheckpointError("The checkpoint's tokenizer is invalid: it needs a 'mode' and a list of 'tokens'.")
+    if not all(isinstance(token, str) for token in raw["tokens"]):
+        raise CheckpointError("The checkpoint's tokenizer is invalid: every token must be text.")
+    try:
+        return Tokenizer.from_dict(raw)
+    except (ValueError, TypeError) as err:
+        raise CheckpointError(f"The checkpoint's tokenizer is invalid: {err}") from err
+
+
+def _step(raw: str) -> int:
+    text = raw.strip()
+    if not text.isascii() or not text.isdigit() or len(text) > len(str(MAX_STEP)) or int(text) > MAX_STEP:
+        raise CheckpointError(f"The checkpoint's step must be a whole number from 0 to {MAX_STEP:,}; "
+                              f"got {raw[:40]!r}.")
+    return int(text)
+
+
+def _history(metadata: dict[str, str], key: str, required: tuple[str, ...],
+             optional: tuple[str, ...] = ()) -> list[dict[str, float]]:
+    """Rows of metrics with the numeric fields the app reads (other fields are dropped)."""
+    rows = _json_field(metadata, key, [])
+    if not isinstance(rows, list):
+        raise CheckpointError(f"The checkpoint's '{key}' must be a list of rows of metrics; got {_kind(rows)}.")
+    clean = []
+    for i, row in enumerate(rows):
+        where = f"Row {i + 1} of the checkpoint's '{key}'"
+        if not isinstance(row, dict):
+            raise CheckpointError(f"{where} must be an object of metrics; got {_kind(row)}.")
+        missing = [name for name in required if name not in row]
+        if missing:
+            raise CheckpointError(f"{where} lacks {', '.join(missing)} (needed: {', '.join(required)}).")
+        kept = {name: row[name] for name in (*required, *optional) if name in row}
+        for name, value in kept.items():
+            if not _is_number(value):
+                raise CheckpointError(f"{where}: '{name}' must be a number; got {_kind(value)}.")
+        if not isinstance(kept["step"], int) or not 0 <= kept["step"] <= MAX_STEP:
+            raise CheckpointError(f"{where}: 'step' must be a whole number from 0 to {MAX_STEP:,}.")
+        clean.append(kept)
+    return _thin(clean)
+
+
+def _train_config(raw: Any) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        raise CheckpointError(f"The checkpoint's training settings must be a JSON object; got {_kind(raw)}.")
+    if not raw:
+        return {}
+    try:
+        return TrainConfig.from_dict(raw).to_dict()
+    except (ValueError, TypeError) as err:
+        raise CheckpointError(f"The checkpoint's training settings are invalid: {err}") from err
+
+
+def _name(raw: str) -> str:
+    name = " ".join(raw.split())[:MAX_NAME_CHARS].strip()  # no control characters, newlines or huge names
+    return name or "checkpoint"
+
+
 def _check_weights(config: ModelConfig, tensors: dict[str, torch.Tensor]) -> None:
-    """The tensors must be exactly the model's parameters: same names, shapes, finite values."""
-    expected = build_model(config, seed=None).state_dict()
+    """The tensors must be exactly the model's parameters: same names, shapes, finite values.
+
+    The reference model is built on the ``meta`` device: names, shapes and dtypes without any memory, so a
+    small file whose config describes a big model costs nothing.
+    """
+    with torch.device("meta"):
+        expected = build_model(config, seed=None).state_dict()
     missing = sorted(set(expected) - set(tensors))
     extra = sorted(set(tensors) - set(expected))
     if missing or extra:
@@ -157,6 +255,8 @@ def _check_weights(config: ModelConfig, tensors: dict[str, torch.Tensor]) -> Non
         got = tensors[name]
         if got.shape != ref.shape:
             raise CheckpointError(f"Weight {name} has shape {tuple(got.shape)}; the config needs {tuple(ref.shape)}.")
+        if ref.is_floating_point() and not got.is_floating_point():
+            raise CheckpointError(f"Weight {name} holds {got.dtype} values; the model needs floating point numbers.")
         if got.is_floating_point() and not torch.isfinite(got).all():
             raise CheckpointError(f"Weight {name} contains NaN or infinite values.")
         if got.dtype != ref.dtype:

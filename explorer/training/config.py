@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 OPTIMIZERS = ("adam", "adamw", "sgd")
+MAX_SEED = 2**32 - 1
+MAX_SNAPSHOT_BUDGET_MB = 1024  # per run; the default is 16
+
+
+def _is_real(value: Any) -> bool:
+    """A finite int or float (not a bool, not NaN or infinity)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return isinstance(value, int) or math.isfinite(value)
 
 
 @dataclass
@@ -27,23 +37,26 @@ class TrainConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if not isinstance(self.lr, int | float) or not 0 < self.lr <= 100:
-            raise ValueError(f"The learning rate must be greater than 0 and at most 100; got {self.lr}.")
-        if self.optimizer not in OPTIMIZERS:
+        # Types first, so that a wrong type (e.g. from an edited checkpoint) is a ValueError that says what
+        # to change, never a TypeError from a comparison below.
+        if not _is_real(self.lr) or not 0 < self.lr <= 100:
+            raise ValueError(f"The learning rate must be greater than 0 and at most 100; got {self.lr!r}.")
+        if not isinstance(self.optimizer, str) or self.optimizer not in OPTIMIZERS:
             raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}; got {self.optimizer!r}.")
-        if not 0 <= self.weight_decay <= 10:
-            raise ValueError(f"weight_decay must be between 0 and 10; got {self.weight_decay}.")
+        if not _is_real(self.weight_decay) or not 0 <= self.weight_decay <= 10:
+            raise ValueError(f"weight_decay must be a number between 0 and 10; got {self.weight_decay!r}.")
         checks = {"batch_size": (1, 4096), "seq_len": (2, 4096), "max_steps": (1, 1_000_000),
                   "eval_every": (1, 100_000), "eval_examples": (1, 100_000), "snapshot_every": (1, 100_000),
-                  "max_snapshots": (2, 1000)}
+                  "max_snapshots": (2, 1000), "seed": (0, MAX_SEED)}
         for name, (low, high) in checks.items():
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
                 raise ValueError(f"{name} must be a whole number from {low} to {high}; got {value!r}.")
-        if self.grad_clip is not None and not self.grad_clip > 0:
-            raise ValueError(f"grad_clip must be positive (or None for no clipping); got {self.grad_clip}.")
-        if not self.snapshot_budget_mb > 0:
-            raise ValueError("snapshot_budget_mb must be positive.")
+        if self.grad_clip is not None and (not _is_real(self.grad_clip) or not self.grad_clip > 0):
+            raise ValueError(f"grad_clip must be a positive number (or None for no clipping); got {self.grad_clip!r}.")
+        if not _is_real(self.snapshot_budget_mb) or not 0 < self.snapshot_budget_mb <= MAX_SNAPSHOT_BUDGET_MB:
+            raise ValueError(f"snapshot_budget_mb must be a number above 0 and at most {MAX_SNAPSHOT_BUDGET_MB}; "
+                             f"got {self.snapshot_budget_mb!r}.")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

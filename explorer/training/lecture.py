@@ -3,8 +3,9 @@
 The lecture's table (IMDb test accuracy, Gallego & Ríos Insua 2022): LSTM 81.99 %, simple transformer
 87.49 %, RoBERTa 94.67 %. Here both models train from scratch on the same data with the same batch size and
 number of steps; each has the optimizer settings that suit it (the LSTM Adam at 3e-3, the transformer AdamW at
-1e-3 with weight decay 0.01 and dropout 0.1, as transformers are usually trained). The absolute numbers depend on the data (IMDb's
-25,000 long reviews online, or Pang & Lee's 4,000 sentences offline) and on how long they train.
+1e-3 with weight decay 0.01 and dropout 0.1, as transformers are usually trained). The absolute numbers depend
+on the data (IMDb's 25,000 long reviews online, or Pang & Lee's 4,000 sentences offline) and on how long they
+train.
 Measured here on Pang & Lee's sentences (600 steps): LSTM ≈ 69 %, small transformer ≈ 63 % — with a few
 thousand examples and no pretraining the transformer does not yet beat the LSTM; the lecture's ordering
 comes with IMDb's 25,000 reviews (and RoBERTa's pretraining).

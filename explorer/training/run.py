@@ -120,10 +120,14 @@ def run_from_checkpoint(ckpt: Checkpoint) -> Run:
 
 
 def _rebuild_generated_task(ckpt: Checkpoint) -> TaskData | None:
-    info = ckpt.data or {}
-    params = info.get("params") or {}
-    if info.get("origin") != "generated" or params.get("name") not in TASKS:
+    info = ckpt.data if isinstance(ckpt.data, dict) else {}
+    params = info.get("params")
+    if info.get("origin") != "generated" or not isinstance(params, dict):
         return None
+    if not isinstance(params.get("name"), str) or params["name"] not in TASKS:
+        return None
+    if any(not isinstance(v, int) or isinstance(v, bool) for k, v in params.items() if k != "name"):
+        return None  # an edited description: the task cannot be rebuilt as it was
     try:
         data = make_task(TaskSpec(**params))
     except (TypeError, ValueError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer.training.checkpoints import CheckpointError, checkpoint_from_trainer, from_bytes, to_bytes
+from explorer.training.checkpoints import checkpoint_from_trainer, from_bytes, to_bytes
 from explorer.training.run import Run, run_from_checkpoint
 from explorer.ui.state import get_state
 
@@ -13,6 +13,19 @@ SAVE = "ckpt.save"
 UPLOAD = "ckpt.upload"
 OPEN = "ckpt.open"
 DOWNLOAD = "ckpt.download"
+FAILED = "ckpt.failed_uploads"  # st.session_state: file id -> why it was refused (shown again, never re-parsed)
+MAX_FAILED = 20
+# What opening a checkpoint may raise: CheckpointError (a ValueError) for a bad file, ValueError/TypeError for
+# settings the model or data refuse, RuntimeError/MemoryError when the weights cannot be loaded or fit.
+OPEN_ERRORS = (ValueError, TypeError, KeyError, RuntimeError, MemoryError)
+
+
+def _open_run(blob: bytes, label: str | None = None) -> Run:
+    """Parse, validate and build a run from checkpoint bytes; the session is not touched (raises OPEN_ERRORS)."""
+    ckpt = from_bytes(blob)
+    run = run_from_checkpoint(ckpt)
+    run.name = get_state().unique_name(label or ckpt.name)
+    return run
 
 
 def _save(run_id: str) -> None:
@@ -21,17 +34,16 @@ def _save(run_id: str) -> None:
     if run is None or run.trainer is None:
         return
     name = (st.session_state.get(NAME) or run.name).strip()[:80] or run.name
-    state.saved[f"{name} @ step {run.step}"] = to_bytes(checkpoint_from_trainer(run.trainer, name))
+    state.keep_checkpoint(f"{name} @ step {run.step}", to_bytes(checkpoint_from_trainer(run.trainer, name)))
 
 
 def _open(label: str) -> None:
     state = get_state()
     try:
-        run = run_from_checkpoint(from_bytes(state.saved[label]))
-    except CheckpointError as err:  # a saved checkpoint is ours, but be explicit
-        state.notice = str(err)
+        run = _open_run(state.saved[label], label)
+    except OPEN_ERRORS as err:  # a saved checkpoint is ours, but be explicit
+        state.notice = f"Could not open {label}: {err}"
         return
-    run.name = state.unique_name(label)
     state.add_run(run)
 
 
@@ -53,16 +65,30 @@ def render_checkpoints(run: Run | None) -> None:
         c3.download_button("Download", blob, file_name=f"{label.replace(' ', '_')}.safetensors",
                            key=f"{DOWNLOAD}.{i}", on_click="ignore", width="stretch")
     upload = st.file_uploader("Open a checkpoint (.safetensors saved by this app)", type=["safetensors"], key=UPLOAD)
-    if upload is not None and upload.file_id not in state.seen_uploads:
-        try:
-            ckpt = from_bytes(upload.getvalue())
-        except CheckpointError as err:
-            st.error(f"{upload.name}: {err}")
-            return
-        state.seen_uploads.add(upload.file_id)
-        opened = run_from_checkpoint(ckpt)
-        opened.name = state.unique_name(ckpt.name)
-        state.add_run(opened)
-        st.success(f"Opened {upload.name} as run '{opened.name}'"
-                   + ("" if opened.trainer else " (inspect only: its data is not available here)."))
-        st.rerun()
+    if upload is not None:
+        _open_upload(upload)
+
+
+def _open_upload(upload) -> None:
+    """Open an uploaded checkpoint once. A refused file is remembered with its message, so that it is
+    neither parsed again on each rerun nor silently forgotten while it sits in the uploader."""
+    state = get_state()
+    failed: dict[str, str] = st.session_state.setdefault(FAILED, {})
+    if upload.file_id in failed:
+        st.error(failed[upload.file_id])
+        return
+    if upload.file_id in state.seen_uploads:
+        return
+    state.seen_uploads.add(upload.file_id)
+    try:
+        opened = _open_run(upload.getvalue())
+    except OPEN_ERRORS as err:
+        failed[upload.file_id] = f"{upload.name}: {err}"
+        while len(failed) > MAX_FAILED:
+            del failed[next(iter(failed))]
+        st.error(failed[upload.file_id])
+        return
+    state.add_run(opened)
+    st.success(f"Opened {upload.name} as run '{opened.name}'"
+               + ("" if opened.trainer else " (inspect only: its data is not available here)."))
+    st.rerun()

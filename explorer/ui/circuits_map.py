@@ -68,8 +68,8 @@ def _composition(subject: CircuitModel) -> None:
     st.caption(f"{kind}-composition: {KIND_HELP[kind]}. Score ‖W_OVᵃ·M‖ / (‖W_OVᵃ‖‖M‖) with M = W_QK (Q), W_QKᵀ (K) "
                f"or W_OV (V) of the later head: higher the more the later head reads the directions the earlier one "
                f"writes, 0 when it reads an orthogonal subspace (it reaches 1 only for rank-1 maps that line up "
-               f"exactly, so heads of rank d_head score well below 1 even when they compose). Heads with random weights score about "
-               f"{baseline:.2f} here (d_model {cfg.d_model}): compare with that, not with 0.")
+               f"exactly, so heads of rank d_head score well below 1 even when they compose). Heads with random "
+               f"weights score about {baseline:.2f} here (d_model {cfg.d_model}): compare with that, not with 0.")
 
 
 def _head_detectors(subject: CircuitModel) -> None:
