@@ -135,3 +135,10 @@ def test_a_backwards_reader_records_its_steps_in_reading_order() -> None:
     batch = record_batch(model, [ids, ids[:2]], layer=0, key="c")
     np.testing.assert_allclose(batch[0], record.series(0, "c"), atol=1e-6)
     np.testing.assert_allclose(batch[1], record_gates(model, ids[:2]).series(0, "c"), atol=1e-6)
+
+
+def test_record_batch_keeps_one_array_per_input_even_when_empty() -> None:
+    model = build_model(RecurrentConfig(cell="gru", d_vocab=12, d_embed=4, d_hidden=5, pad_id=0)).eval()
+    out = record_batch(model, [[3, 4], [], [5]], layer=0, key="h", batch_size=2)
+    assert [a.shape for a in out] == [(2, 5), (0, 5), (1, 5)]
+    assert [a.shape for a in record_batch(model, [[], []], layer=0, key="h")] == [(0, 5), (0, 5)]

@@ -214,7 +214,8 @@ def window(pieces: tuple[str, ...], t: int, radius: int = 6) -> tuple[int, int]:
 @torch.no_grad()
 def record_batch(model: RecurrentModel, sequences: list[list[int]], layer: int, key: str,
                  batch_size: int = 128) -> list[np.ndarray]:
-    """One quantity of one layer for many inputs: a list of ``[len_i, d_hidden]`` arrays.
+    """One quantity of one layer for many inputs: a list of ``[len_i, d_hidden]`` arrays, one per input (empty
+    inputs give ``[0, d_hidden]``).
 
     Inputs are right-padded in batches; a recurrent state at step t depends only on the tokens read up to t, so
     the padding after an input never changes its values. Like :func:`record_gates`, steps are in reading order.
@@ -223,10 +224,11 @@ def record_batch(model: RecurrentModel, sequences: list[list[int]], layer: int, 
     name = f"rnn.{layer}.hook_{'z' if key == 'update' else key}"
     device = _device(model)
     for start in range(0, len(sequences), batch_size):
-        chunk = [list(s) for s in sequences[start:start + batch_size] if len(s)]
-        if not chunk:
-            continue
+        chunk = [list(s) for s in sequences[start:start + batch_size]]
         width = max(len(s) for s in chunk)
+        if width == 0:  # only empty inputs: nothing to run, but keep one (empty) array per input
+            out.extend(np.zeros((0, model.config.d_hidden), dtype=np.float32) for _ in chunk)
+            continue
         tokens = torch.zeros(len(chunk), width, dtype=torch.long, device=device)  # [batch, pos], <pad> = 0
         for row, seq in enumerate(chunk):
             tokens[row, :len(seq)] = torch.tensor(seq, dtype=torch.long)
