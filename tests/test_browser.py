@@ -23,3 +23,31 @@ def test_one_click_training_grows_the_loss_curve_offline(tmp_path) -> None:
         assert later > first > 0, (first, later)
         assert page.get_by_text("training", exact=False).count() > 0
     assert blocked == [], f"the app tried to reach the internet: {blocked[:5]}"
+
+
+def test_loss_plot_downloads_as_a_slide_png(tmp_path) -> None:
+    """The issue's 'done when': train, switch on the slide theme, download the loss plot as a PNG."""
+    import struct
+
+    from playwright.sync_api import sync_playwright
+
+    blocked: list[str] = []
+    with running_app(tmp_path) as url, sync_playwright() as p, offline_page(p, blocked) as page:
+        page.goto(url)
+        page.get_by_role("button", name="Train the lecture's LSTM on balanced brackets").click()
+        page.wait_for_selector(".js-plotly-plot", timeout=60_000)
+        page.get_by_text("Slide theme for figures").click()
+        page.wait_for_timeout(1000)
+        page.get_by_role("button", name="Export").first.click()
+        page.get_by_role("button", name="Render PNG").first.click()
+        download_button = page.get_by_role("button", name="Download PNG")
+        download_button.wait_for(timeout=90_000)  # the first export starts the warm browser
+        with page.expect_download(timeout=30_000) as download:
+            download_button.click()
+        path = download.value.path()
+        assert download.value.suggested_filename.endswith("_slide.png")
+        data = open(path, "rb").read()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", data[16:24])
+    assert (width, height) == (3200, 1800)  # 1600 × 900 slide at scale 2
+    assert blocked == [], f"the app tried to reach the internet: {blocked[:5]}"

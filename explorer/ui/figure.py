@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+import logging
 import re
+from collections import OrderedDict
 from typing import Any
 
 import plotly.graph_objects as go
 import streamlit as st
 
-from explorer.figures.export import NO_BROWSER_MESSAGE, export_html, export_image, image_export_available
+from explorer.figures.export import (
+    NO_BROWSER_MESSAGE,
+    ExportUnavailable,
+    export_html,
+    export_image,
+    image_export_available,
+)
 from explorer.figures.theme import APP_TEMPLATE, SLIDE_TEMPLATE
 from explorer.ui.state import get_state
 
 PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
+IMAGE_MIME = {"png": "image/png", "svg": "image/svg+xml"}
+IMAGES_KEY = "export_images"  # st.session_state: figure key -> the last image rendered for it
+MAX_IMAGES = 6  # figures per session whose last image is kept (a slide PNG is ~0.2-1 MB)
+_LOG = logging.getLogger(__name__)
 
 
 def _file_stem(name: str) -> str:
@@ -28,8 +40,9 @@ def show_figure(fig: go.Figure, key: str, name: str, *, on_select: str = "ignore
                 selection_mode: Any = ("points",), height: int | None = None) -> Any:
     """Draw ``fig`` (in the slide theme when the sidebar switch is on) and offer its downloads.
 
-    PNG and SVG are rendered by kaleido only when clicked (in the slide theme at 1600×900 when it is on);
-    HTML embeds plotly.js and opens offline. Returns the chart's selection state when ``on_select`` is set.
+    PNG and SVG are rendered by kaleido when their button is clicked (in the slide theme at 1600×900 when it
+    is on), then offered for download; a failure is shown in the popover. HTML embeds plotly.js and opens
+    offline. Returns the chart's selection state when ``on_select`` is set.
     """
     slide = get_state().slide_theme
     # New figures already carry the app theme (plotly's default here). Switch in place, and only when the
@@ -47,15 +60,63 @@ def show_figure(fig: go.Figure, key: str, name: str, *, on_select: str = "ignore
 
 
 def export_buttons(fig: go.Figure, key: str, name: str, slide: bool) -> None:
+    """The export popover: PNG/SVG are rendered on a click (errors shown here), then offered for download."""
     stem = _file_stem(name) + ("_slide" if slide else "")
     can_render = _browser_available()
     with st.popover("⬇️ Export", help="Download this figure for slides or notes"):
         st.caption("Slide theme (16:9, large type)" if slide else "App theme; switch on the slide theme in the sidebar")
-        st.download_button("PNG", data=lambda: export_image(fig, "png", slide), file_name=f"{stem}.png",
-                           mime="image/png", key=f"png.{key}", on_click="ignore", disabled=not can_render)
-        st.download_button("SVG", data=lambda: export_image(fig, "svg", slide), file_name=f"{stem}.svg",
-                           mime="image/svg+xml", key=f"svg.{key}", on_click="ignore", disabled=not can_render)
+        png, svg = st.columns(2)
+        wanted = None
+        if png.button("Render PNG", key=f"png.{key}", disabled=not can_render, width="stretch"):
+            wanted = "png"
+        if svg.button("Render SVG", key=f"svg.{key}", disabled=not can_render, width="stretch"):
+            wanted = "svg"
+        # An image stays on offer while the figure changes (a live loss curve redraws every tick: the image is
+        # the curve as it was at the click), but not after a switch of theme.
+        fingerprint = "slide" if slide else "app"
+        if wanted:
+            _render_image(fig, key, wanted, slide, stem, fingerprint)
+        image = _rendered_image(key, fingerprint)
+        if image is not None:
+            fmt, data, file_name = image
+            st.download_button(f"Download {fmt.upper()}", data=data, file_name=file_name, mime=IMAGE_MIME[fmt],
+                               key=f"image.{key}", on_click="ignore", type="primary", width="stretch")
+        # HTML needs no browser: generated when clicked (Streamlit shows only a generic message if it fails)
         st.download_button("HTML (interactive, offline)", data=lambda: export_html(fig, slide),
                            file_name=f"{stem}.html", mime="text/html", key=f"html.{key}", on_click="ignore")
         if not can_render:
             st.caption(NO_BROWSER_MESSAGE)
+
+
+def _images() -> OrderedDict[str, dict[str, Any]]:
+    """This session's rendered images: the last one per figure, for the last MAX_IMAGES figures."""
+    return st.session_state.setdefault(IMAGES_KEY, OrderedDict())
+
+
+def _render_image(fig: go.Figure, key: str, fmt: str, slide: bool, stem: str, fingerprint: str) -> None:
+    images = _images()
+    images.pop(key, None)
+    try:
+        with st.spinner(f"Rendering {fmt.upper()}…"):
+            data = export_image(fig, fmt, slide)
+    except ExportUnavailable as err:  # no or broken browser, timeout, busy: the message says what to do
+        st.error(str(err), icon="⚠️")
+        return
+    except Exception as err:  # a bug must not take the page down with it
+        _LOG.exception("Exporting figure %s as %s failed", key, fmt)
+        st.error(f"The {fmt.upper()} export failed: {type(err).__name__}: {err}", icon="⚠️")
+        return
+    images[key] = {"fmt": fmt, "data": data, "file_name": f"{stem}.{fmt}", "fingerprint": fingerprint}
+    while len(images) > MAX_IMAGES:
+        images.popitem(last=False)
+
+
+def _rendered_image(key: str, fingerprint: str) -> tuple[str, bytes, str] | None:
+    """The image last rendered for this figure, if it was rendered in the theme now on."""
+    image = _images().get(key)
+    if image is None:
+        return None
+    if image["fingerprint"] != fingerprint:
+        del _images()[key]
+        return None
+    return image["fmt"], image["data"], image["file_name"]
