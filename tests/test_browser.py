@@ -28,6 +28,7 @@ def test_one_click_training_grows_the_loss_curve_offline(tmp_path) -> None:
 def test_loss_plot_downloads_as_a_slide_png(tmp_path) -> None:
     """The issue's 'done when': train, switch on the slide theme, download the loss plot as a PNG."""
     import struct
+    from pathlib import Path
 
     from playwright.sync_api import sync_playwright
 
@@ -46,7 +47,7 @@ def test_loss_plot_downloads_as_a_slide_png(tmp_path) -> None:
             download_button.click()
         path = download.value.path()
         assert download.value.suggested_filename.endswith("_slide.png")
-        data = open(path, "rb").read()
+        data = Path(path).read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = struct.unpack(">II", data[16:24])
     assert (width, height) == (3200, 1800)  # 1600 × 900 slide at scale 2
