@@ -65,11 +65,10 @@ def export_buttons(fig: go.Figure, key: str, name: str, slide: bool) -> None:
     can_render = _browser_available()
     with st.popover("⬇️ Export", help="Download this figure for slides or notes"):
         st.caption("Slide theme (16:9, large type)" if slide else "App theme; switch on the slide theme in the sidebar")
-        png, svg = st.columns(2)
         wanted = None
-        if png.button("Render PNG", key=f"png.{key}", disabled=not can_render, width="stretch"):
+        if st.button("Render PNG", key=f"png.{key}", disabled=not can_render, width="stretch"):
             wanted = "png"
-        if svg.button("Render SVG", key=f"svg.{key}", disabled=not can_render, width="stretch"):
+        if st.button("Render SVG", key=f"svg.{key}", disabled=not can_render, width="stretch"):
             wanted = "svg"
         # An image stays on offer while the figure changes (a live loss curve redraws every tick: the image is
         # the curve as it was at the click), but not after a switch of theme.

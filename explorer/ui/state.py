@@ -44,6 +44,7 @@ class SessionState:
     loaded_datasets: set[str] = field(default_factory=set)  # hub datasets this session has loaded
     notice: str = ""  # one message to show on the next page render (e.g. a run was dropped)
     memo: OrderedDict = field(default_factory=OrderedDict)  # (run id, step, what) -> result
+    memo_bytes: dict = field(default_factory=dict)  # the same keys -> size_in_bytes of the result (measured once)
     last_inputs: dict[str, Any] = field(default_factory=dict)  # page -> the last input that worked (kept on errors)
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
 
@@ -118,9 +119,10 @@ class SessionState:
         value = compute()
         with self._lock:
             self.memo[key] = value
-            while len(self.memo) > 1 and (len(self.memo) > MAX_MEMO
-                                          or sum(map(size_in_bytes, self.memo.values())) > MAX_MEMO_BYTES):
-                self.memo.popitem(last=False)
+            self.memo_bytes[key] = size_in_bytes(value)
+            while len(self.memo) > 1 and (len(self.memo) > MAX_MEMO or sum(self.memo_bytes.values()) > MAX_MEMO_BYTES):
+                oldest, _ = self.memo.popitem(last=False)
+                self.memo_bytes.pop(oldest, None)
         return value
 
 
@@ -135,9 +137,11 @@ def size_in_bytes(value: Any, depth: int = 0) -> int:
         return int(value.memory_usage(deep=False).sum())
     if isinstance(value, torch.nn.Module):
         return sum(size_in_bytes(t) for t in value.state_dict().values())
-    if depth >= 3:
+    if depth >= 3 or isinstance(value, str | bytes | int | float | bool) or value is None:
         return 0
     if isinstance(value, list | tuple):
+        if value and isinstance(value[0], str | int | float):  # numbers or labels (e.g. a figure's data): small
+            return 0
         return sum(size_in_bytes(v, depth + 1) for v in value)
     if isinstance(value, dict):
         return sum(size_in_bytes(v, depth + 1) for v in value.values())
