@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import pytest
 from browser_helpers import curve_points, needs_browser, offline_page, running_app
 
 pytestmark = [needs_browser, pytest.mark.browser]
 
 
-def test_one_click_training_grows_the_loss_curve_offline(tmp_path) -> None:
+@contextmanager
+def lecture_lstm_training(tmp_path, blocked: list[str]):
+    """The app in Chromium, offline, after the home page's one-click start: yields the page once a plot shows."""
     from playwright.sync_api import sync_playwright
 
-    blocked: list[str] = []
     with running_app(tmp_path) as url, sync_playwright() as p, offline_page(p, blocked) as page:
         page.goto(url)
         page.get_by_role("button", name="Train the lecture's LSTM on balanced brackets").click()
         page.wait_for_selector(".js-plotly-plot", timeout=60_000)
+        yield page
+
+
+def test_one_click_training_grows_the_loss_curve_offline(tmp_path) -> None:
+    blocked: list[str] = []
+    with lecture_lstm_training(tmp_path, blocked) as page:
         page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length > 0")
         first = curve_points(page)
         page.wait_for_timeout(4000)
@@ -30,13 +39,8 @@ def test_loss_plot_downloads_as_a_slide_png(tmp_path) -> None:
     import struct
     from pathlib import Path
 
-    from playwright.sync_api import sync_playwright
-
     blocked: list[str] = []
-    with running_app(tmp_path) as url, sync_playwright() as p, offline_page(p, blocked) as page:
-        page.goto(url)
-        page.get_by_role("button", name="Train the lecture's LSTM on balanced brackets").click()
-        page.wait_for_selector(".js-plotly-plot", timeout=60_000)
+    with lecture_lstm_training(tmp_path, blocked) as page:
         page.get_by_text("Slide theme for figures").click()
         page.wait_for_timeout(1000)
         page.get_by_role("button", name="Export").first.click()
