@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import re
 from collections import OrderedDict
 from typing import Any
@@ -24,7 +23,6 @@ PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "se
 IMAGE_MIME = {"png": "image/png", "svg": "image/svg+xml"}
 IMAGES_KEY = "export_images"  # st.session_state: figure key -> the last image rendered for it
 MAX_IMAGES = 6  # figures per session whose last image is kept (a slide PNG is ~0.2-1 MB)
-_LOG = logging.getLogger(__name__)
 
 
 def _file_stem(name: str) -> str:
@@ -100,10 +98,6 @@ def _render_image(fig: go.Figure, key: str, fmt: str, slide: bool, stem: str, fi
             data = export_image(fig, fmt, slide)
     except ExportUnavailable as err:  # no or broken browser, timeout, busy: the message says what to do
         st.error(str(err), icon="⚠️")
-        return
-    except Exception as err:  # a bug must not take the page down with it
-        _LOG.exception("Exporting figure %s as %s failed", key, fmt)
-        st.error(f"The {fmt.upper()} export failed: {type(err).__name__}: {err}", icon="⚠️")
         return
     images[key] = {"fmt": fmt, "data": data, "file_name": f"{stem}.{fmt}", "fingerprint": fingerprint}
     while len(images) > MAX_IMAGES:
