@@ -46,6 +46,7 @@ class TaskData:
     class_names: list[str] | None = None
     origin: str = "generated"  # generated | corpus | upload | huggingface
     params: dict[str, Any] = field(default_factory=dict)
+    _max_length: int | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -60,7 +61,13 @@ class TaskData:
         return self.train.stream is not None
 
     def max_length(self) -> int:
-        """Longest example (source + separator + target), or 0 for a text stream."""
+        """Longest example (source + separator + target), or 0 for a text stream. Measured once: the splits are
+        not changed after construction, and the Train form asks on every rerun."""
+        if self._max_length is None:
+            self._max_length = self._measure_max_length()
+        return self._max_length
+
+    def _measure_max_length(self) -> int:
         if self.is_stream:
             return 0
         longest = 0
