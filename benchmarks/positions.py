@@ -19,10 +19,9 @@ import _common  # noqa: F401  (import path)
 import torch
 from _common import median, report, timed
 
-from explorer.analysis.position_inputs import run_inputs
-from explorer.analysis.position_models import token_at_positions
-from explorer.analysis.position_offsets import offset_profiles, self_attention_patterns
-from explorer.analysis.positional import (
+from explorer.analysis.positions.inputs import run_inputs
+from explorer.analysis.positions.offsets import offset_profiles, self_attention_patterns
+from explorer.analysis.positions.sinusoidal import (
     SinusoidSettings,
     closest_pair,
     cosine_similarity,
@@ -31,6 +30,7 @@ from explorer.analysis.positional import (
     shift_check,
     similarity_by_offset,
 )
+from explorer.analysis.positions.tables import token_at_positions
 from explorer.models.positional import sinusoidal_table
 from explorer.training.position_experiment import VARIANTS, ExperimentSpec, length_generalisation, make_runs
 

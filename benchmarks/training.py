@@ -20,7 +20,8 @@ from explorer.data.tokenizers import SPECIALS, Tokenizer
 from explorer.models import RecurrentConfig, TransformerConfig, build_model
 from explorer.training.config import TrainConfig
 from explorer.training.metrics import forward, loss_fn
-from explorer.training.trainer import Trainer, make_optimizer
+from explorer.training.optim import make_optimizer
+from explorer.training.trainer import Trainer
 
 VOCAB, BATCH, SEQ, ROUNDS = 100, 64, 64, 16
 

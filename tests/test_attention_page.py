@@ -97,7 +97,7 @@ def test_opens_for_trained_runs(task: TaskSpec, preset: str, kinds: int) -> None
 
 
 def test_a_click_on_a_summary_cell_opens_that_head() -> None:
-    from explorer.ui.attention_heads import _layer_head
+    from explorer.ui.attention.heads import _layer_head
 
     assert _layer_head([3, 7, 0.5]) == (3, 7)
     assert _layer_head({"0": 2, "1": 5}) == (2, 5)  # how Streamlit may hand customdata back

@@ -18,9 +18,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from explorer.data import corpora, downloads
-from explorer.data.corpora import CorpusNotCached, HubUnavailable
+from explorer.data import corpora, downloads, hub_datasets
+from explorer.data.corpora import CorpusNotCached
 from explorer.data.downloads import DownloadError
+from explorer.data.hub_datasets import HubUnavailable
 from explorer.data.text_tasks import classification_task, lm_task_from_text
 
 HAMLET = "HAMLET, PRINCE OF DENMARK\n\nHam.\nTo be, or not to be, that is the question.\n" * 40
@@ -240,7 +241,7 @@ def test_hf_dataset_unreachable_hub_fails_fast(cache: Path, monkeypatch: pytest.
     monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # never the real hub from a test
     start = time.monotonic()
     with pytest.raises(HubUnavailable, match="cannot be reached"):
-        corpora.load_hf_dataset("sst2")
+        hub_datasets.load_hf_dataset("sst2")
     assert time.monotonic() - start < 10  # includes importing huggingface_hub
     assert issubclass(HubUnavailable, DownloadError)
 
@@ -250,7 +251,7 @@ def test_hf_dataset_respects_hf_hub_offline(cache: Path, monkeypatch: pytest.Mon
 
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
     with pytest.raises(HubUnavailable, match="HF_HUB_OFFLINE"):
-        corpora.load_hf_dataset("imdb")
+        hub_datasets.load_hf_dataset("imdb")
 
 
 def test_hf_dataset_reads_parquet(tmp_path: Path, cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -276,13 +277,13 @@ def test_hf_dataset_reads_parquet(tmp_path: Path, cache: Path, monkeypatch: pyte
 
     monkeypatch.setattr(huggingface_hub, "hf_hub_download", fake_download)
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
-    monkeypatch.setattr(corpora, "hub_reachable", lambda timeout=3.0: True)
-    data = corpora.load_hf_dataset("sst2", max_examples=30)
+    monkeypatch.setattr(hub_datasets, "hub_reachable", lambda timeout=3.0: True)
+    data = hub_datasets.load_hf_dataset("sst2", max_examples=30)
     assert data.kind == "classification" and data.origin == "huggingface"
     assert data.class_names == ["negative", "positive"] and len(data.train) + len(data.val) == 30
     assert requests[:2] == [("stanfordnlp/sst2", "data/train-00000-of-00001.parquet", True),
                             ("stanfordnlp/sst2", "data/train-00000-of-00001.parquet", False)]
-    tiny = corpora.load_hf_dataset("tiny_shakespeare")
+    tiny = hub_datasets.load_hf_dataset("tiny_shakespeare")
     assert tiny.kind == "lm" and len(tiny.train) + len(tiny.val) == 3 * len(
         "First Citizen:\nBefore we proceed any further, hear me speak.\n" * 5)  # train + validation + test files
 

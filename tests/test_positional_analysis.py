@@ -9,16 +9,15 @@ import struct
 import pytest
 import torch
 
-from explorer.analysis.position_gguf import read_metadata
-from explorer.analysis.position_inputs import run_inputs
-from explorer.analysis.position_models import embedding_sizes, learned_formation, position_table, token_at_positions
-from explorer.analysis.position_offsets import (
+from explorer.analysis.positions.gguf import read_metadata
+from explorer.analysis.positions.inputs import run_inputs
+from explorer.analysis.positions.offsets import (
     attention_by_offset,
     offset_profiles,
     positional_heads,
     self_attention_patterns,
 )
-from explorer.analysis.position_rotary import (
+from explorer.analysis.positions.rotary import (
     RotaryInfoUnavailable,
     diagonal_spread,
     pair_score,
@@ -27,7 +26,7 @@ from explorer.analysis.position_rotary import (
     scores_with_and_without,
     smollm2_rotary,
 )
-from explorer.analysis.positional import (
+from explorer.analysis.positions.sinusoidal import (
     SinusoidSettings,
     check_sinusoid_settings,
     closest_pair,
@@ -41,6 +40,7 @@ from explorer.analysis.positional import (
     similarity_by_offset,
     wavelengths,
 )
+from explorer.analysis.positions.tables import embedding_sizes, learned_formation, position_table, token_at_positions
 from explorer.data.tasks import TaskSpec, make_task
 from explorer.models import TransformerConfig, build_model
 from explorer.models.positional import sinusoidal_table

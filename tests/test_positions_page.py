@@ -7,7 +7,7 @@ import pytest
 from apptest_helpers import by_key, open_page, state, texts
 
 from explorer.models.pretrained import MINILM, PRETRAINED_MODELS
-from explorer.ui.positions_experiment import START
+from explorer.ui.positions.experiment import START
 from explorer.ui.state import PRETRAINED_PREFIX
 
 SECTION = "positions.section"  # views/positions.py's segmented control

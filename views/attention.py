@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from explorer.ui.attention_heads import (
+from explorer.ui.attention.bertviz import render_bertviz
+from explorer.ui.attention.compare import render_compare
+from explorer.ui.attention.heads import (
     HEAD,
     HEADS_SECTION,
     LAYER,
@@ -12,9 +14,9 @@ from explorer.ui.attention_heads import (
     render_grid,
     render_heads,
 )
-from explorer.ui.attention_inputs import EXAMPLE_TEXT, default_run_texts, describe_subject, record_subject
-from explorer.ui.attention_models import choose_model, offer_small_run, render_opener
-from explorer.ui.attention_more import render_bertviz, render_compare, render_sqrt_dk
+from explorer.ui.attention.inputs import EXAMPLE_TEXT, default_run_texts, describe_subject, record_subject
+from explorer.ui.attention.models import choose_model, offer_small_run, render_opener
+from explorer.ui.attention.sqrt_dk import render_sqrt_dk
 from explorer.ui.state import get_state
 
 TEXT = "attention.text"

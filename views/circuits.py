@@ -4,10 +4,10 @@ layers, and a lab in which a 2-layer attention-only model grows induction heads 
 import streamlit as st
 
 from explorer.training.induction_lab import is_lab_run
-from explorer.ui.circuits_head import render_head
-from explorer.ui.circuits_lab import render_lab
-from explorer.ui.circuits_map import render_map
-from explorer.ui.circuits_subject import choose_model
+from explorer.ui.circuits.head import render_head
+from explorer.ui.circuits.lab import render_lab
+from explorer.ui.circuits.subject import choose_model
+from explorer.ui.circuits.whole_model import render_map
 from explorer.ui.state import get_state
 
 SECTION = "circuits.section"

@@ -3,9 +3,9 @@
 import streamlit as st
 
 from explorer.models.pretrained import MINILM
-from explorer.ui.embeddings_context import render_context_section, render_sentences_section
-from explorer.ui.embeddings_trained import render_trained_section
-from explorer.ui.embeddings_words import render_words_section
+from explorer.ui.embeddings.context import render_context_section, render_sentences_section
+from explorer.ui.embeddings.trained import render_trained_section
+from explorer.ui.embeddings.words import render_words_section
 from explorer.ui.state import get_state, pop_notice
 
 SECTION = "emb.section"

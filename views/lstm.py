@@ -6,13 +6,13 @@ import streamlit as st
 from explorer.analysis.gates import record_gates
 from explorer.data.tasks import TaskSpec
 from explorer.training.run import describe_model
-from explorer.ui.lstm_compare import render_compare, render_over_time
-from explorer.ui.lstm_gradients import render_gradients
-from explorer.ui.lstm_input import choose_input
-from explorer.ui.lstm_player import render_stepper
-from explorer.ui.lstm_runs import CELL_NAMES, inspected_model, offer_long_gap_trio
-from explorer.ui.lstm_step import render_saturation, render_sequence, render_step
-from explorer.ui.lstm_units import render_units
+from explorer.ui.lstm.compare import render_compare, render_over_time
+from explorer.ui.lstm.gradients import render_gradients
+from explorer.ui.lstm.inputs import choose_input
+from explorer.ui.lstm.player import render_stepper
+from explorer.ui.lstm.runs import CELL_NAMES, inspected_model, offer_long_gap_trio
+from explorer.ui.lstm.step import render_saturation, render_sequence, render_step
+from explorer.ui.lstm.units import render_units
 from explorer.ui.model_picker import offer_training, pick_subject
 from explorer.ui.state import get_state, pop_notice
 

@@ -2,23 +2,16 @@
 
 import streamlit as st
 
-from explorer.ui import (
-    positions_experiment,
-    positions_learned,
-    positions_offsets,
-    positions_rotary,
-    positions_sinusoid,
-    positions_tokens,
-)
+from explorer.ui.positions import experiment, learned, offsets, rotary, sinusoid, tokens
 from explorer.ui.state import get_state, pop_notice
 
 SECTION = "positions.section"
 FIRST = "1 · Sinusoidal"
 SECTIONS = {
-    "1 · Sinusoidal": positions_sinusoid.render,
-    "2 · Adding to tokens": positions_tokens.render,
-    "3 · Learned": positions_learned.render,
-    "4 · Rotary": positions_rotary.render,
+    "1 · Sinusoidal": sinusoid.render,
+    "2 · Adding to tokens": tokens.render,
+    "3 · Learned": learned.render,
+    "4 · Rotary": rotary.render,
     "5 · What positions do": None,
 }
 
@@ -35,9 +28,9 @@ if section is None:  # clicking the selected segment again clears it: keep showi
 
 if section == "5 · What positions do":
     st.subheader("Heads that read position")
-    positions_offsets.render()
+    offsets.render()
     st.divider()
     st.subheader("Train with and without positions")
-    positions_experiment.render()
+    experiment.render()
 else:
     SECTIONS[section]()

@@ -5,13 +5,13 @@ import streamlit as st
 from explorer.data.batches import check_compatible
 from explorer.training.budget import check_step_memory
 from explorer.training.run import count_parameters, describe_model, new_run
-from explorer.ui.checkpoints_panel import render_checkpoints
-from explorer.ui.data_picker import pick_data
-from explorer.ui.model_form import ModelChoice, pick_model
-from explorer.ui.model_outputs import render_outputs
-from explorer.ui.run_controls import render_controls
 from explorer.ui.state import get_state, pop_notice
-from explorer.ui.train_live import render_live
+from explorer.ui.train.checkpoints import render_checkpoints
+from explorer.ui.train.controls import render_controls
+from explorer.ui.train.curves import render_live
+from explorer.ui.train.data_picker import pick_data
+from explorer.ui.train.model_form import ModelChoice, pick_model
+from explorer.ui.train.outputs import render_outputs
 
 VIEW = "train.view"
 RUN_NAME = "train.run_name"

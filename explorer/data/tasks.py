@@ -292,6 +292,11 @@ TASK_TITLES = {
     "grammar": "Brackets, letters and digits (a tiny grammar)",
 }
 
+TASK_DEFAULTS = {  # (seq_len, n_symbols) of each task that train in about a minute on a laptop
+    "copy": (8, 10), "reverse": (8, 10), "sort": (8, 10), "induction": (20, 30), "modular_addition": (1, 23),
+    "brackets": (20, 2), "counting": (12, 4), "remember_first": (30, 10), "grammar": (32, 2),
+}
+
 
 def make_task(spec: TaskSpec) -> TaskData:
     """Generate the task a spec describes."""

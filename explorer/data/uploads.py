@@ -103,6 +103,12 @@ def csv_columns(data: bytes, filename: str = "the file") -> list[str]:
     return header
 
 
+def guess_column(header: list[str], candidates: tuple[str, ...]) -> int | None:
+    """The index of the first of ``candidates`` found among the column names (case-insensitive), else None."""
+    lowered = [h.lower() for h in header]
+    return next((lowered.index(name) for name in candidates if name in lowered), None)
+
+
 def _pick_column(header: list[str], wanted: str | None, candidates: tuple[str, ...], role: str,
                  filename: str) -> int:
     found = ", ".join(repr(h) for h in header)
@@ -110,10 +116,9 @@ def _pick_column(header: list[str], wanted: str | None, candidates: tuple[str, .
         if wanted not in header:
             raise UploadError(f"{filename} has no column {wanted!r}; columns found: {found}.")
         return header.index(wanted)
-    lowered = [h.lower() for h in header]
-    for name in candidates:
-        if name in lowered:
-            return lowered.index(name)
+    guessed = guess_column(header, candidates)
+    if guessed is not None:
+        return guessed
     raise UploadError(f"{filename} has no {role} column; columns found: {found}. Name it "
                       f"{' / '.join(repr(c) for c in candidates)}, or choose the {role} column.")
 

@@ -31,6 +31,7 @@ from explorer.training.budget import check_step_memory
 from explorer.training.config import TrainConfig
 from explorer.training.device import default_device
 from explorer.training.metrics import accuracy_counts, forward, loss_fn
+from explorer.training.optim import make_optimizer
 
 ACCURACY_ROWS = 16  # train accuracy is measured on this many sequences of each batch (argmax is not free)
 EVAL_TOKENS = 8192  # token tasks validate on at most eval_examples sequences and about this many tokens
@@ -40,13 +41,6 @@ EXPLODE_STEPS = 3  # ... for this many steps in a row counts as diverged
 HEALTHY_FACTOR = 1.5  # the fallback copy is refreshed only while the loss is at most this factor of it
 
 
-def make_optimizer(params, config: TrainConfig) -> torch.optim.Optimizer:
-    """The optimizer a config asks for (SGD has momentum 0.9)."""
-    if config.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=config.lr, momentum=0.9, weight_decay=config.weight_decay)
-    if config.optimizer == "adamw":
-        return torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay, foreach=True)
-    return torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay, foreach=True)
 
 
 @dataclass

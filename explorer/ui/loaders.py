@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer.data.corpora import load_corpus, load_hf_dataset
+from explorer.data.corpora import load_corpus
 from explorer.data.dataset import TaskData
+from explorer.data.hub_datasets import load_hf_dataset
 from explorer.data.tasks import TaskSpec, make_task
 from explorer.data.uploads import read_csv_upload, read_text_upload
 

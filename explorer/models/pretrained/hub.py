@@ -6,8 +6,8 @@ from typing import Any
 
 import torch
 
-from explorer.data.corpora import hub_endpoint, hub_reachable
 from explorer.data.downloads import cache_dir
+from explorer.data.hub_datasets import hub_endpoint, hub_reachable
 from explorer.models.pretrained.loading import (
     CONVERTERS,
     DECODERS,

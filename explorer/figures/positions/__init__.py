@@ -1,0 +1,1 @@
+"""Figures of the Positions page, one module per family (sinusoidal, tables, rotary, experiment)."""
