@@ -5,6 +5,7 @@ import streamlit as st
 from explorer.ui.runtime import configure_torch
 from explorer.ui.sidebar import render_sidebar
 from explorer.ui.umap_warmup import start_umap_warmup
+from explorer.ui.widget_state import remember_widgets
 
 configure_torch()
 start_umap_warmup()
@@ -22,5 +23,6 @@ PAGES = [
 ]
 
 navigation = st.navigation(PAGES)
+remember_widgets()
 render_sidebar()
 navigation.run()

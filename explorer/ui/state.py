@@ -27,6 +27,7 @@ MAX_MEMO = 64
 MAX_MEMO_BYTES = 512 * 2**20  # results that hold tensors (frozen model copies, records) count by their size
 MAX_SAVED = 12  # checkpoints kept in a session's list
 MAX_SAVED_BYTES = 256 * 2**20
+MAX_WIDGETS = 400  # widget values remembered across pages (texts included), least recently drawn dropped first
 PRETRAINED_PREFIX = "pretrained:"
 T = TypeVar("T")
 
@@ -46,6 +47,8 @@ class SessionState:
     memo: OrderedDict = field(default_factory=OrderedDict)  # (run id, step, what) -> result
     memo_bytes: dict = field(default_factory=dict)  # the same keys -> size_in_bytes of the result (measured once)
     last_inputs: dict[str, Any] = field(default_factory=dict)  # page -> the last input that worked (kept on errors)
+    widgets: dict[str, Any] = field(default_factory=dict)  # widget key -> its value when last drawn (widget_state.py)
+    widget_keys: OrderedDict = field(default_factory=OrderedDict)  # the seeded widget keys, least recently drawn first
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
 
     # ----------------------------------------------------------------- runs
