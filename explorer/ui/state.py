@@ -32,6 +32,10 @@ PRETRAINED_PREFIX = "pretrained:"
 T = TypeVar("T")
 
 
+class NoRoom(ValueError):
+    """The session holds as many runs as it may: the message says what to close first."""
+
+
 @dataclass
 class SessionState:
     """What one user has: runs, which model is selected, checkpoints saved in the session, settings."""
@@ -52,19 +56,24 @@ class SessionState:
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
 
     # ----------------------------------------------------------------- runs
+    def room_for(self, n_new: int = 1) -> str | None:
+        """None when ``n_new`` more runs fit in this session; else a message saying what to close first.
+
+        Nothing is ever closed to make room: a page that would create runs asks first and shows this message
+        (with the session's run list, where the user chooses what to save or close)."""
+        if len(self.runs) + n_new <= MAX_RUNS:
+            return None
+        free = max(0, MAX_RUNS - len(self.runs))
+        return (f"This needs {n_new} new run{'s' if n_new != 1 else ''} and the session has room for {free} "
+                f"(at most {MAX_RUNS} runs each; it has {len(self.runs)}). Close or save some in 🗂️ Your runs first.")
+
     def add_run(self, run: Run, make_current: bool = True) -> None:
-        """Add a run; beyond MAX_RUNS the oldest idle run is dropped (and the user told)."""
+        """Add a run (raises :class:`NoRoom` when the session is full: no run is ever closed to make room)."""
+        if run.id not in self.runs and (problem := self.room_for(1)):
+            raise NoRoom(problem)
         self.runs[run.id] = run
         if make_current:
             self.current = run.id
-        while len(self.runs) > MAX_RUNS:
-            idle = [r for r in self.runs.values() if not (r.trainer and r.trainer.is_running) and r.id != run.id]
-            if not idle:
-                break
-            oldest = min(idle, key=lambda r: r.created)
-            del self.runs[oldest.id]
-            self.notice = (f"Closed the oldest run '{oldest.name}': a session keeps at most {MAX_RUNS} runs. "
-                           "Save a checkpoint first to keep a run.")
 
     def remove_run(self, run_id: str) -> None:
         self.runs.pop(run_id, None)
