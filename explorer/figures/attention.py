@@ -19,7 +19,7 @@ import torch
 from plotly.subplots import make_subplots
 
 from explorer.analysis.attention import METRICS
-from explorer.figures.theme import COLORWAY, DIVERGING, SEQUENTIAL
+from explorer.figures.theme import COLORWAY, DIVERGING, SEQUENTIAL, fit_dense_ticks, label_every_category
 
 MASKED_BG = "#d9d9d9"
 FRACTION_METRICS = [m for m in METRICS if m != "distance"]
@@ -78,9 +78,15 @@ def scores_heatmap(scores: torch.Tensor, q_tokens: Sequence[str], k_tokens: Sequ
 
 
 def _matrix_layout(fig: go.Figure, title: str) -> None:
-    fig.update_layout(title=title, plot_bgcolor=MASKED_BG, height=560)
+    """Query rows down, key columns across; every token labelled up to MAX_LABELLED per axis (hover beyond), the
+    figure tall enough that each row's label has room."""
+    n_k, n_q = len(fig.data[0].x), len(fig.data[0].y)
+    fig.update_layout(title=title, plot_bgcolor=MASKED_BG, height=int(min(1000, max(560, 13 * n_q + 200))))
     fig.update_xaxes(title="key (attended to)", tickangle=-60, showgrid=False, type="category")
     fig.update_yaxes(title="query (attending)", autorange="reversed", showgrid=False, type="category")
+    label_every_category(fig, "xaxis", n_k)
+    label_every_category(fig, "yaxis", n_q)
+    fit_dense_ticks(fig, slide=False)
 
 
 def head_grid(thumbs: torch.Tensor, layers: Sequence[int], heads: Sequence[int],

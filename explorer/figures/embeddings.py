@@ -33,15 +33,36 @@ def _hover(frame: pd.DataFrame, color: str) -> tuple[np.ndarray, str]:
     return data, "<br>".join(lines) + "<extra></extra>"
 
 
+LABEL_SPACING = 0.045  # written labels keep this share of the plot's extent apart (the rest show on hover)
+
+
+def spaced_labels(coords: np.ndarray, min_distance: float = LABEL_SPACING) -> np.ndarray:
+    """Which points get a written label so that no two written labels crowd each other: greedily, in order, a
+    point is labelled when no labelled point lies within ``min_distance`` of the plot's extent (2-D)."""
+    if len(coords) == 0:
+        return np.zeros(0, dtype=bool)
+    xy = coords[:, :2].astype(np.float64)
+    extent = np.maximum(xy.max(axis=0) - xy.min(axis=0), 1e-12)
+    scaled = (xy - xy.min(axis=0)) / extent  # [n, 2] in the unit square
+    keep = np.zeros(len(xy), dtype=bool)
+    kept: list[np.ndarray] = []
+    for i, point in enumerate(scaled):
+        if not kept or np.min(np.abs(np.stack(kept) - point).max(axis=1)) >= min_distance:
+            keep[i] = True
+            kept.append(point)
+    return keep
+
+
 def _traces(frame: pd.DataFrame, coords: np.ndarray, color: str, numeric: bool, text: bool) -> list:
     """Scatter traces: one per category (a legend), or one with a colour scale for a numeric column."""
     three_d = coords.shape[1] == 3
     custom, template = _hover(frame, color)
     mode = "markers+text" if text else "markers"
+    written = np.where(spaced_labels(coords) | three_d, frame["label"].to_numpy(), "") if text else None
 
     def trace(mask: np.ndarray, name: str, marker: dict, showlegend: bool) -> go.BaseTraceType:
         xyz = {"x": coords[mask, 0], "y": coords[mask, 1]}
-        labels = frame["label"].to_numpy()[mask] if text else None
+        labels = written[mask] if text else None
         common = dict(mode=mode, name=name, marker=marker, customdata=custom[mask], hovertemplate=template,
                       text=labels, showlegend=showlegend)
         if three_d:

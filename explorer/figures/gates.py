@@ -39,35 +39,40 @@ def value_range(record: GateRecord, layer: int, q: Quantity) -> tuple[float, flo
 
 
 # ----------------------------------------------------------------------------------------- one step
-def step_figure(record: GateRecord, layer: int) -> go.Figure:
-    """One row per quantity, bars per unit at step t and dots at t − 1; the row title is the equation.
+def step_figure(record: GateRecord, layer: int, columns: int = 1) -> go.Figure:
+    """One panel per quantity, bars per unit at step t and dots at t − 1; the panel title is the equation.
 
+    ``columns`` = 2 lays the panels out two by two (the slide theme: a 16:9 slide has room across, not down).
     Call :func:`show_step` to fill in a step.
     """
     quantities = record.quantities()
     titles = [f"<b>{q.name}</b>   {q.equation}" for q in quantities]
-    fig = make_subplots(rows=len(quantities), cols=1, shared_xaxes=True, subplot_titles=titles,
-                        vertical_spacing=min(0.08, 0.3 / max(len(quantities), 1)))
+    n_rows = -(-len(quantities) // columns)
+    fig = make_subplots(rows=n_rows, cols=columns, shared_xaxes=True, subplot_titles=titles,
+                        vertical_spacing=min(0.08 if columns == 1 else 0.16, 0.3 / max(n_rows, 1) * columns),
+                        horizontal_spacing=0.08)
     units = np.arange(record.d_hidden)
     zeros = np.zeros(record.d_hidden, dtype=np.float32)
     dash = 36 if record.d_hidden <= 8 else 16 if record.d_hidden <= 32 else 7  # about a bar's width
-    for row, q in enumerate(quantities, start=1):
+    for k, q in enumerate(quantities):
+        row, col = k // columns + 1, k % columns + 1
         fig.add_trace(go.Bar(x=units, y=zeros, name="step t", marker_color=COLORWAY[0], legendgroup="t",
-                             showlegend=row == 1,
+                             showlegend=k == 0,
                              hovertemplate=f"unit %{{x}}<br>{q.symbol} = %{{y:.4f}}<extra></extra>"),
-                      row=row, col=1)
+                      row=row, col=col)
         fig.add_trace(go.Scatter(x=units, y=zeros, mode="markers", name="step t − 1", legendgroup="prev",
                                  marker=dict(color=PREVIOUS_COLOR, symbol="line-ew-open", size=dash,
                                              line=dict(width=3, color=PREVIOUS_COLOR)),
-                                 showlegend=row == 1,
+                                 showlegend=k == 0,
                                  hovertemplate=f"unit %{{x}}<br>{q.symbol} at t−1 = %{{y:.4f}}<extra></extra>"),
-                      row=row, col=1)
+                      row=row, col=col)
         low, high = value_range(record, layer, q)
-        fig.update_yaxes(range=[low - 0.05 * (high - low), high + 0.05 * (high - low)], row=row, col=1,
-                         title_text=q.symbol)
-    fig.update_xaxes(title_text="unit", row=len(quantities), col=1)
+        fig.update_yaxes(range=[low - 0.05 * (high - low), high + 0.05 * (high - low)], row=row, col=col,
+                         title_text=q.symbol, nticks=4 if columns > 1 else None)
+    for col in range(1, columns + 1):
+        fig.update_xaxes(title_text="unit", row=n_rows, col=col)
     fig.update_xaxes(range=[-0.5, record.d_hidden - 0.5], **({"dtick": 1} if record.d_hidden <= 32 else {}))
-    fig.update_layout(height=150 + 140 * len(quantities), bargap=0.15,
+    fig.update_layout(height=150 + 140 * n_rows, bargap=0.15,
                       legend=dict(orientation="h", yanchor="bottom", y=1.02, x=1, xanchor="right"))
     fig.update_annotations(x=0, xanchor="left")
     return fig
@@ -86,44 +91,38 @@ def show_step(fig: go.Figure, record: GateRecord, layer: int, t: int, token: str
 
 
 # ----------------------------------------------------------------------------------------- whole sequence
-def _colour_axes(record: GateRecord, layer: int, quantities: Sequence[Quantity]) -> dict[str, dict]:
-    """One colour axis per kind of quantity (gates 0..1, tanh range −1..1, unbounded cell state)."""
-    axes = {}
-    titles = {"gate": "gate", "signed": "tanh range", "state": "Cₜ"}
-    kinds = [k for k in ("gate", "signed", "state") if any(q.kind == k for q in quantities)]
-    for n, kind in enumerate(kinds):
-        name = "coloraxis" if n == 0 else f"coloraxis{n + 1}"
-        low, high = (0.0, 1.0) if kind == "gate" else (-1.0, 1.0)
-        if kind == "state":
-            top = max(float(np.abs(record.series(layer, q.key)).max()) for q in quantities if q.kind == "state")
-            low, high = -(top or 1.0), top or 1.0
-        axes[kind] = dict(name=name, cmin=low, cmax=high,
-                          colorscale=SEQUENTIAL if kind == "gate" else DIVERGING,
-                          colorbar=dict(title=dict(text=titles[kind]), len=0.9 / len(kinds),
-                                        y=1 - (n + 0.5) / len(kinds), yanchor="middle", thickness=14))
-    return axes
+def _colour_axis(record: GateRecord, layer: int, q: Quantity, quantities: Sequence[Quantity]) -> dict:
+    """The colour range of a quantity's heatmap: gates 0..1, tanh range −1..1, the cell state symmetric around 0
+    (shared by every state row, so that they compare)."""
+    if q.kind == "gate":
+        return dict(cmin=0.0, cmax=1.0, colorscale=SEQUENTIAL)
+    if q.kind == "signed":
+        return dict(cmin=-1.0, cmax=1.0, colorscale=DIVERGING)
+    top = max(float(np.abs(record.series(layer, other.key)).max()) for other in quantities if other.kind == "state")
+    return dict(cmin=-(top or 1.0), cmax=top or 1.0, colorscale=DIVERGING)
 
 
 def sequence_heatmaps(record: GateRecord, layer: int, pieces: Sequence[str]) -> go.Figure:
     """Heatmaps time × units, one row per quantity (LSTM fₜ iₜ C̃ₜ Cₜ oₜ hₜ; GRU rₜ zₜ h̃ₜ hₜ; Elman hₜ).
 
-    Units are rows (y), steps are columns (x); :func:`mark_step` draws the current step.
+    Units are rows (y), steps are columns (x); each row has its colour bar beside it; :func:`mark_step` draws the
+    current step.
     """
     quantities = record.quantities(overview_only=True)
-    axes = _colour_axes(record, layer, quantities)
     fig = make_subplots(rows=len(quantities), cols=1, shared_xaxes=True, vertical_spacing=0.04,
                         subplot_titles=[f"<b>{q.symbol}</b> {q.name}" for q in quantities])
     steps = np.arange(record.n_pos)
     labels = [token_label(p) for p in pieces]
     for row, q in enumerate(quantities, start=1):
         z = record.series(layer, q.key).T  # [d_hidden, pos]
-        fig.add_trace(go.Heatmap(z=z, x=steps, y=np.arange(record.d_hidden), coloraxis=axes[q.kind]["name"],
+        name = "coloraxis" if row == 1 else f"coloraxis{row}"
+        fig.add_trace(go.Heatmap(z=z, x=steps, y=np.arange(record.d_hidden), coloraxis=name,
                                  hovertemplate=f"t = %{{x}}<br>unit %{{y}}<br>{q.symbol} = %{{z:.3f}}<extra></extra>"),
                       row=row, col=1)
         fig.update_yaxes(title_text="unit", row=row, col=1)
-    for spec in axes.values():
-        name = spec.pop("name")
-        fig.update_layout({name: spec})
+        low, high = fig.layout[f"yaxis{row if row > 1 else ''}"].domain  # the colour bar spans its own panel
+        fig.update_layout({name: dict(**_colour_axis(record, layer, q, quantities), colorbar=dict(
+            title=dict(text=q.symbol), y=(low + high) / 2, len=high - low, yanchor="middle", thickness=14))})
     if record.n_pos <= MAX_TICK_LABELS:
         fig.update_xaxes(tickmode="array", tickvals=steps, ticktext=labels, tickangle=0, row=len(quantities), col=1)
     fig.update_xaxes(title_text="step t (token)", row=len(quantities), col=1)

@@ -42,10 +42,49 @@ pio.templates["explorer_slide"] = SLIDE_TEMPLATE
 pio.templates.default = "explorer"
 
 
+MAX_LABELLED = 64  # category axes with up to this many labels show every one of them (beyond: hover)
+TICK_SIZE = {False: (13, 8), True: (22, 9)}  # (largest, smallest) tick font in the app and slide themes
+APP_WIDTH = 760  # px: the width a half-page figure gets in the app (the browser decides; this is typical)
+
+
+def label_every_category(fig: go.Figure, axis: str, n: int) -> None:
+    """Ask for every label on a category axis (plotly would skip every other one), up to MAX_LABELLED; the
+    font is fitted to the room per label by :func:`fit_dense_ticks` when the theme is applied."""
+    if n <= MAX_LABELLED:
+        fig.update_layout({axis: dict(dtick=1, tickmode="linear")})
+        dense = dict(fig.layout.meta or {}).get("dense_ticks", {})
+        fig.update_layout(meta={**dict(fig.layout.meta or {}), "dense_ticks": {**dense, axis: n}})
+
+
+SUBPLOT_TITLE_SIZE = {False: 16, True: 26}
+
+
+def fit_dense_ticks(fig: go.Figure, slide: bool) -> None:
+    """Adjust what a template cannot: tick fonts of the axes marked by :func:`label_every_category` (sized so that
+    neighbouring labels do not overlap at the figure's size; slides 1600×900), subplot titles (plotly writes
+    their size into each annotation) and log axes (one tick per decade on a slide, where 2 and 5 would collide)."""
+    title_size = SUBPLOT_TITLE_SIZE[slide]
+    for annotation in fig.layout.annotations or ():
+        if annotation.font.size in SUBPLOT_TITLE_SIZE.values():
+            annotation.font.size = title_size
+    for axis in fig.layout:
+        if axis.startswith(("xaxis", "yaxis")) and fig.layout[axis].type == "log":
+            fig.layout[axis].dtick = 1 if slide else None
+    dense = dict(fig.layout.meta or {}).get("dense_ticks") or {}
+    largest, smallest = TICK_SIZE[slide]
+    width, height = SLIDE_SIZE if slide else (fig.layout.width or APP_WIDTH, fig.layout.height or 560)
+    margin = SLIDE_TEMPLATE.layout.margin if slide else APP_TEMPLATE.layout.margin
+    for axis, n in dense.items():
+        room = (height - margin.t - margin.b) if axis.startswith("y") else (width - margin.l - margin.r)
+        size = max(smallest, min(largest, int(0.8 * room / max(n, 1))))
+        fig.update_layout({axis: dict(tickfont=dict(size=size))})
+
+
 def themed(fig: go.Figure, slide: bool = False) -> go.Figure:
     """A copy of ``fig`` with the app or slide template (slides also get a fixed 1600×900 size)."""
     out = go.Figure(fig)
     out.update_layout(template=SLIDE_TEMPLATE if slide else APP_TEMPLATE)
     if slide:
         out.update_layout(width=SLIDE_SIZE[0], height=SLIDE_SIZE[1])
+    fit_dense_ticks(out, slide)
     return out

@@ -16,10 +16,11 @@ from explorer.figures.export import (
     export_image,
     image_export_available,
 )
-from explorer.figures.theme import APP_TEMPLATE, SLIDE_TEMPLATE
+from explorer.figures.theme import APP_TEMPLATE, SLIDE_TEMPLATE, fit_dense_ticks
 from explorer.ui.state import get_state
 
-PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
+# No modebar: it covered legends and titles on hover. Drag zooms (double-click resets), and ⬇️ Export downloads.
+PLOTLY_CONFIG = {"displaylogo": False, "displayModeBar": False}
 IMAGE_MIME = {"png": "image/png", "svg": "image/svg+xml"}
 IMAGES_KEY = "export_images"  # st.session_state: figure key -> the last image rendered for it
 MAX_IMAGES = 6  # figures per session whose last image is kept (a slide PNG is ~0.2-1 MB)
@@ -48,6 +49,7 @@ def show_figure(fig: go.Figure, key: str, name: str, *, on_select: str = "ignore
     # across reruns. Exports re-theme their own copy.
     if getattr(fig, "_explorer_slide", False) is not slide:
         fig.update_layout(template=SLIDE_TEMPLATE if slide else APP_TEMPLATE)
+        fit_dense_ticks(fig, slide)
         fig._explorer_slide = slide
     if height:
         fig.update_layout(height=height)

@@ -85,11 +85,12 @@ def shift_figure(matrix: torch.Tensor, residual: torch.Tensor, k: int, max_dims:
     """Left: M(k), block-diagonal 2×2 rotations (its first ``max_dims`` dimensions). Right: the residual
     max_j |PE(t+k) − M(k)·PE(t)| for every t (log scale)."""
     shown = min(max_dims, matrix.shape[0])
-    fig = make_subplots(rows=1, cols=2, column_widths=[0.45, 0.55],
+    fig = make_subplots(rows=1, cols=2, column_widths=[0.42, 0.58], horizontal_spacing=0.16,
                         subplot_titles=(f"M({k}) (first {shown} of {matrix.shape[0]} dims)",
                                         f"Residual of PE(t+{k}) = M({k})·PE(t)"))
     fig.add_trace(go.Heatmap(z=to_numpy(matrix[:shown, :shown]), colorscale=DIVERGING, zmid=0, zmin=-1, zmax=1,
-                             showscale=False, hovertemplate="row %{y}, col %{x}: %{z:.3f}<extra></extra>"), 1, 1)
+                             colorbar=dict(title="entry", x=0.4, thickness=12, len=0.9),
+                             hovertemplate="row %{y}, col %{x}: %{z:.3f}<extra></extra>"), 1, 1)
     floor = np.maximum(to_numpy(residual), 1e-12)  # log axis: exact zeros drawn at 1e-12
     fig.add_trace(go.Scatter(x=list(range(len(floor))), y=floor, mode="lines", line=dict(color=COLORWAY[3]),
                              name="residual"), 1, 2)

@@ -7,6 +7,8 @@ fonts or sizes (the theme does). No LaTeX (MathJax would load from a CDN): formu
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -18,12 +20,15 @@ from explorer.figures.theme import COLORWAY, SEQUENTIAL
 
 def sizes_figure(sizes: pd.DataFrame, title: str) -> go.Figure:
     """Mean norm of token embeddings and position vectors, with their min-max range."""
+    labels = ["<br>".join(textwrap.wrap(str(v), 18)) for v in sizes["vectors"]]  # long names on several lines
     fig = go.Figure(go.Bar(
-        x=sizes["vectors"], y=sizes["mean norm"], marker_color=COLORWAY[: len(sizes)],
+        x=labels, y=sizes["mean norm"], marker_color=COLORWAY[: len(sizes)],
         error_y=dict(type="data", symmetric=False, array=sizes["max norm"] - sizes["mean norm"],
                      arrayminus=sizes["mean norm"] - sizes["min norm"]),
-        hovertemplate="%{x}<br>mean norm %{y:.2f}<extra></extra>"))
-    fig.update_layout(yaxis_title="‖vector‖ (mean; bars: min-max)", xaxis_title="")
+        customdata=sizes["vectors"], hovertemplate="%{customdata}<br>mean norm %{y:.2f}<extra></extra>"))
+    fig.update_layout(yaxis_title="‖vector‖ (mean; bars: min-max)", xaxis_title="", height=460,
+                      margin=dict(b=110))
+    fig.update_xaxes(tickangle=0, automargin=True)
     return left_title(fig, title)
 
 
