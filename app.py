@@ -20,6 +20,7 @@ PAGES = [
     st.Page("views/circuits.py", title="Circuits", icon="🔌"),
     st.Page("views/positions.py", title="Positions", icon="📍"),
     st.Page("views/embeddings.py", title="Embeddings", icon="🗺️"),
+    st.Page("views/runs.py", title="Your runs", icon="🗂️"),
 ]
 
 navigation = st.navigation(PAGES)

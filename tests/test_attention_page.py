@@ -114,5 +114,6 @@ def test_filters_start_afresh_for_another_model() -> None:
     assert not at.exception and at.selectbox(key="attention.model").value == run.id, "the page follows the sidebar"
     assert at.multiselect(key="attention.layers").value == [0, 1], "every layer of the new model"
     at.selectbox(key="attention.model").set_value("pretrained:all-MiniLM-L6-v2").run()
-    assert state(at).current == "pretrained:all-MiniLM-L6-v2", "choosing here leads the sidebar"
+    assert state(at).current == run.id, "choosing on a page leaves the sidebar's current model alone"
+    assert any("This page shows 📦 all-MiniLM-L6-v2" in c.value for c in at.sidebar.caption), "and it says so"
     assert at.multiselect(key="attention.layers").value == list(range(6))

@@ -9,7 +9,7 @@ from apptest_helpers import by_key, open_page, state, texts
 from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 
-import explorer.ui.train.checkpoints as panel
+import explorer.ui.checkpoints as panel
 from explorer.training.checkpoints import checkpoint_from_trainer, to_bytes
 
 UPLOAD = "ckpt.upload"

@@ -55,14 +55,14 @@ def test_one_head_and_whole_model_for_a_trained_run(trained_session) -> None:
     assert _charts(at) == 5  # singular values, eigenvalues, full QK, full OV, positional QK
     at.selectbox(key="circuits.head.layer").set_value(1).run()
     at.radio(key="circuits.head.subset").set_value("Tokens I type").run()
-    at.text_input(key="circuits.head.subset_list").set_value("a b zz").run()
+    at.text_input(key=f"circuits.head.subset_list.{state(at).current}").set_value("a b zz").run()
     assert not at.exception, at.exception
     assert any("zz" in c.value for c in at.caption)
     at.segmented_control(key=SECTION).set_value(MAP).run()
     assert not at.exception, at.exception
     assert _charts(at) == 5  # copying, composition, detectors, logit-attribution bars and heatmap
     at.segmented_control(key="circuits.map.kind").set_value("V").run()
-    at.text_input(key="circuits.map.dla_text").set_value("").run()
+    at.text_input(key=f"circuits.map.dla_text.{state(at).current}").set_value("").run()
     assert not at.exception, at.exception
     assert any("at least two tokens" in w.value for w in at.warning)
 

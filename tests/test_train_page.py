@@ -75,11 +75,21 @@ def test_bad_hyperparameters_show_the_config_message() -> None:
     assert any("learning rate" in t for t in texts(at, "error"))
 
 
-def test_a_preset_that_does_not_fit_the_data_says_why() -> None:
+def test_the_model_picker_offers_only_models_that_fit_and_says_why_not_the_others() -> None:
     at = open_page("train")
-    at.selectbox(key="data.task").set_value("reverse").run()
+    at.selectbox(key="data.task").set_value("brackets").run()
     at.selectbox(key="model.preset").set_value("Lecture lab LSTM").run()
-    assert any("binary classifier" in t for t in texts(at, "error"))
+    assert at.text_input(key="train.run_name").value == "Lecture lab LSTM · brackets"
+    at.selectbox(key="data.task").set_value("reverse").run()
+    assert not at.exception and not at.error
+    assert "Lecture lab LSTM" not in at.selectbox(key="model.preset").options
+    assert at.selectbox(key="model.preset").value != "Lecture lab LSTM", "the default model fits the data"
+    assert any("binary classifier" in m.value for m in at.markdown), "the others are listed with the reason"
+    chosen = at.selectbox(key="model.preset").value
+    assert at.text_input(key="train.run_name").value == f"{chosen} · reverse", "the name follows task and model"
+    at.text_input(key="train.run_name").input("my reverser").run()
+    at.selectbox(key="model.preset").set_value("GRU").run()
+    assert at.text_input(key="train.run_name").value == "my reverser", "until the user types one"
 
 
 def test_diverging_run_stops_with_the_trainers_message() -> None:

@@ -8,7 +8,6 @@ from explorer.ui.attention.heads import (
     HEAD,
     HEADS_SECTION,
     LAYER,
-    PERSISTENT,
     SECTION,
     pick_options,
     render_grid,
@@ -18,17 +17,12 @@ from explorer.ui.attention.inputs import EXAMPLE_TEXT, default_run_texts, descri
 from explorer.ui.attention.models import choose_model, offer_small_run, render_opener
 from explorer.ui.attention.sqrt_dk import render_sqrt_dk
 from explorer.ui.state import get_state
+from explorer.ui.widget_state import seed, seed_choice
 
 TEXT = "attention.text"
 TARGET = "attention.target"
 KIND = "attention.kind"
 GRID, BERTVIZ, COMPARE, SQRT_DK = "🧩 Grid", "🕸️ bertviz", "⚖️ Compare", "√ Why √d_k"
-
-# Keep the opened head, filters and windows while a section that does not draw their widgets is shown
-# (Streamlit forgets the state of widgets that a run does not draw).
-for key in PERSISTENT:
-    if key in st.session_state:
-        st.session_state[key] = st.session_state[key]
 
 state = get_state()
 st.title("👀 Attention heads")
@@ -47,14 +41,15 @@ st.caption(describe_subject(subject))
 
 run = subject.run
 default_text, default_target = default_run_texts(run) if run else (EXAMPLE_TEXT, "")
-text = st.text_area("Input" if not (run and run.config.encoder_decoder) else "Source (encoder input)", default_text,
+seed(f"{TEXT}.{subject.key}", default_text)
+text = st.text_area("Input" if not (run and run.config.encoder_decoder) else "Source (encoder input)",
                     key=f"{TEXT}.{subject.key}", height=90,
                     help="Up to 512 tokens are shown (MiniLM's context); longer texts are cut with a notice."
                     + (" Type <sep>, <bos>… for special tokens." if run else ""))
 target = ""
 if run and run.config.encoder_decoder:
-    target = st.text_area("Target (decoder input, after <bos>)", default_target, key=f"{TARGET}.{subject.key}",
-                          height=68)
+    seed(f"{TARGET}.{subject.key}", default_target)
+    target = st.text_area("Target (decoder input, after <bos>)", key=f"{TARGET}.{subject.key}", height=68)
 last_good = ("attention", "last_text", subject.key)
 if not text.strip():
     text, target = state.memo.get(last_good, (default_text, default_target))
@@ -67,8 +62,9 @@ state.memo[last_good] = (text, target)
 for notice in recorded.notices:
     st.info(notice)
 
-section = st.segmented_control("Show", [HEADS_SECTION, GRID, BERTVIZ, COMPARE, SQRT_DK], default=HEADS_SECTION,
-                               key=SECTION, required=True, label_visibility="collapsed")
+SECTIONS = [HEADS_SECTION, GRID, BERTVIZ, COMPARE, SQRT_DK]
+seed_choice(SECTION, SECTIONS, HEADS_SECTION)
+section = st.segmented_control("Show", SECTIONS, key=SECTION, required=True, label_visibility="collapsed")
 if section == SQRT_DK:
     render_sqrt_dk()
     st.stop()
@@ -76,6 +72,7 @@ if section == SQRT_DK:
 sets = recorded.sets
 if len(sets) > 1 and section != BERTVIZ:
     titles = {s.kind: s.title for s in sets}
+    seed_choice(KIND, list(titles))
     kind = st.radio("Attention", list(titles), format_func=titles.get, key=KIND, horizontal=True)
     att = next(s for s in sets if s.kind == kind)
 else:

@@ -9,6 +9,7 @@ from explorer.ui.circuits.lab import render_lab
 from explorer.ui.circuits.subject import choose_model
 from explorer.ui.circuits.whole_model import render_map
 from explorer.ui.state import get_state
+from explorer.ui.widget_state import seed_choice
 
 SECTION = "circuits.section"
 HEAD, MAP, LAB = "🔬 One head", "🗺️ Whole model", "🧲 Induction-head lab"
@@ -19,9 +20,8 @@ st.caption("A head reads the residual stream twice. Its **QK circuit** W_QK = W_
            "what to move. Heads in later layers read what earlier heads wrote, through their queries, keys or values "
            "(composition). All of it is computed from the weights, kept as thin factors.")
 
-if SECTION not in st.session_state:  # first visit (or back from another page): the lab when it has a run
-    runs = get_state().runs.values()
-    st.session_state[SECTION] = HEAD if any(r.is_transformer and not is_lab_run(r) for r in runs) else LAB
+runs = get_state().runs.values()  # first visit: one head when there is a transformer of one's own, else the lab
+seed_choice(SECTION, [HEAD, MAP, LAB], HEAD if any(r.is_transformer and not is_lab_run(r) for r in runs) else LAB)
 section = st.segmented_control("Section", [HEAD, MAP, LAB], key=SECTION, label_visibility="collapsed") or LAB
 
 if section == LAB:

@@ -7,6 +7,7 @@ from explorer.ui.embeddings.context import render_context_section, render_senten
 from explorer.ui.embeddings.trained import render_trained_section
 from explorer.ui.embeddings.words import render_words_section
 from explorer.ui.state import get_state, pop_notice
+from explorer.ui.widget_state import seed_choice
 
 SECTION = "emb.section"
 SECTIONS = {
@@ -32,8 +33,7 @@ if notice := pop_notice(state):
     st.warning(notice)
 st.markdown("A model reads tokens as vectors: **W**: tokens → ℝⁿ. Similar tokens end up with similar vectors — "
             "if the task rewards it. Project them to 2-D or 3-D and look.")
-if st.session_state.get(SECTION) not in SECTIONS:
-    st.session_state[SECTION] = "context" if state.current_pretrained == MINILM else "trained"
+seed_choice(SECTION, list(SECTIONS), "context" if state.current_pretrained == MINILM else "trained")
 section = st.segmented_control("Section", list(SECTIONS), format_func=SECTIONS.get, key=SECTION,
                                label_visibility="collapsed") or "trained"
 st.caption(ABOUT[section])

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from explorer.ui.quickstart import QUICK_STARTS, start_quick
+from explorer.ui.quickstart import QUICK_STARTS, room_message, start_quick
 from explorer.ui.state import get_state
 
 st.title("🔬 Sequence Model Explorer")
@@ -12,9 +12,11 @@ st.markdown(
 )
 
 st.subheader("Start in one click")
+if problem := room_message(1):
+    st.warning(problem)
 cols = st.columns(len(QUICK_STARTS))
 for col, (key, (title, _spec, _preset)) in zip(cols, QUICK_STARTS.items()):
-    if col.button(title, key=f"home.quick.{key}", width="stretch", type="primary"):
+    if col.button(title, key=f"home.quick.{key}", width="stretch", type="primary", disabled=problem is not None):
         start_quick(get_state(), key)
         st.switch_page("views/train.py")
 

@@ -8,13 +8,14 @@ from explorer.data.tasks import TaskSpec
 from explorer.training.run import describe_model
 from explorer.ui.lstm.compare import render_compare, render_over_time
 from explorer.ui.lstm.gradients import render_gradients
-from explorer.ui.lstm.inputs import choose_input
+from explorer.ui.lstm.inputs import choose_input, input_summary, show_input_notices
 from explorer.ui.lstm.player import render_stepper
 from explorer.ui.lstm.runs import CELL_NAMES, inspected_model, offer_long_gap_trio
 from explorer.ui.lstm.step import render_saturation, render_sequence, render_step
 from explorer.ui.lstm.units import render_units
 from explorer.ui.model_picker import offer_training, pick_subject
 from explorer.ui.state import get_state, pop_notice
+from explorer.ui.widget_state import seed_choice
 
 SUBJECT = "lstm.subject"
 LAYER = "lstm.layer"
@@ -22,6 +23,7 @@ SECTION = "lstm.section"
 OFFER = "lstm.offer"
 OFFER_TRIO = "lstm.offer_trio"
 REFRESH = "lstm.refresh"
+INPUT_OPEN = "lstm.input_open"
 STEP_VIEW, SEQUENCE, UNITS, OVER_TIME, GRADIENTS, COMPARE = (
     "👣 Step through", "🗺️ Whole sequence", "🔎 Units as readers", "📈 Reading over time",
     "📉 Gradients & eigenvalues", "⚖️ Compare cells")
@@ -34,38 +36,44 @@ st.caption("Step through an Elman RNN, GRU or LSTM one token at a time and watch
            "state, in the lecture's notation; find units that count brackets or follow sentiment; see why gradients "
            "vanish in an Elman RNN and not in an LSTM.")
 
-subject = pick_subject(SUBJECT, accept=lambda r: r.is_recurrent, label="Recurrent model")
+top = st.columns([3, 1.2, 1.3], vertical_alignment="bottom")
+with top[0]:
+    subject = pick_subject(SUBJECT, accept=lambda r: r.is_recurrent, label="Recurrent model")
 if subject is None or subject.run is None:
     offer_training(OFFER, "▶️ Train the lecture's LSTM on balanced brackets", TaskSpec(name="brackets", seq_len=20),
                    "Lecture lab LSTM", why="This page looks inside recurrent models (Elman RNN, GRU, LSTM), and the "
                    "session has none yet. One click trains the lecture's lab LSTM on balanced brackets; it learns "
-                   "in a minute or two, and you can look inside while it trains.")
+                   "within a minute, and you can look inside while it trains.")
     offer_long_gap_trio(OFFER_TRIO)
     st.stop()
 
 run = subject.run
 cfg = run.config
-status = "training" if run.trainer is not None and run.trainer.is_running else run.status
+layer = 0
+if cfg.n_layers > 1:
+    seed_choice(LAYER, list(range(cfg.n_layers)), cfg.n_layers - 1)
+    layer = int(top[1].selectbox(
+        "Layer", list(range(cfg.n_layers)), key=LAYER,
+        format_func=lambda k: f"layer {k}" + (" (top)" if k == cfg.n_layers - 1 else " (bottom)")))
+training = run.trainer is not None and run.trainer.is_running
+if training:
+    top[2].button("🔄 Latest weights", key=REFRESH, width="stretch",
+                  help="It is still training in the background: the views show the weights as of your last action; "
+                       "any action (or this button) brings them up to date.")
+status = "training" if training else run.status
 st.caption(f"{describe_model(cfg)} · data: {run.data_name} · weights of step {run.analysis_step} ({status})")
-if run.trainer is not None and run.trainer.is_running:
-    c1, c2 = st.columns([4, 1], vertical_alignment="center")
-    c1.caption("⏳ It is still training in the background. The views show the weights as of your last action; "
-               "any action (or this button) brings them up to date.")
-    c2.button("🔄 Latest weights", key=REFRESH, width="stretch")
 
-chosen = choose_input(run)
+with st.expander(f"✏️ Input: {input_summary(run)}", key=INPUT_OPEN):
+    chosen = choose_input(run)
 prepared = chosen.prepared
+show_input_notices(prepared)
 if len(prepared) == 0:
     st.info("The input is empty: type some text or pick a validation example.")
     st.stop()
 
-layer = 0
-if cfg.n_layers > 1:
-    layer = int(st.columns([1, 3])[0].selectbox(
-        "Layer", list(range(cfg.n_layers)), index=cfg.n_layers - 1, key=LAYER,
-        format_func=lambda k: f"layer {k}" + (" (top)" if k == cfg.n_layers - 1 else " (bottom)")))
-section = st.segmented_control("View", [STEP_VIEW, SEQUENCE, UNITS, OVER_TIME, GRADIENTS, COMPARE],
-                               default=STEP_VIEW, key=SECTION, label_visibility="collapsed") or STEP_VIEW
+SECTIONS = [STEP_VIEW, SEQUENCE, UNITS, OVER_TIME, GRADIENTS, COMPARE]
+seed_choice(SECTION, SECTIONS, STEP_VIEW)
+section = st.segmented_control("View", SECTIONS, key=SECTION, label_visibility="collapsed") or STEP_VIEW
 
 memo_key = (run.id, run.analysis_step, "gates", prepared.ids)
 record = state.remember(memo_key, lambda: record_gates(inspected_model(run), prepared.ids))

@@ -4,6 +4,7 @@ import streamlit as st
 
 from explorer.ui.positions import experiment, learned, offsets, rotary, sinusoid, tokens
 from explorer.ui.state import get_state, pop_notice
+from explorer.ui.widget_state import seed_choice
 
 SECTION = "positions.section"
 FIRST = "1 · Sinusoidal"
@@ -21,8 +22,8 @@ st.caption("Attention alone cannot tell a sequence from any shuffle of it: every
 if notice := pop_notice(get_state()):
     st.warning(notice)
 
-section = st.segmented_control("Section", list(SECTIONS), default=FIRST, key=SECTION,
-                               label_visibility="collapsed")
+seed_choice(SECTION, list(SECTIONS), FIRST)
+section = st.segmented_control("Section", list(SECTIONS), key=SECTION, label_visibility="collapsed")
 if section is None:  # clicking the selected segment again clears it: keep showing the first
     section = FIRST
 

@@ -5,13 +5,14 @@ import streamlit as st
 from explorer.data.batches import check_compatible
 from explorer.training.budget import check_step_memory
 from explorer.training.run import count_parameters, describe_model, new_run
-from explorer.ui.state import get_state, pop_notice
-from explorer.ui.train.checkpoints import render_checkpoints
+from explorer.ui.checkpoints import render_checkpoints
+from explorer.ui.state import NoRoom, get_state, pop_notice
 from explorer.ui.train.controls import render_controls
 from explorer.ui.train.curves import render_live
 from explorer.ui.train.data_picker import pick_data
 from explorer.ui.train.model_form import ModelChoice, pick_model
 from explorer.ui.train.outputs import render_outputs
+from explorer.ui.widget_state import follow_auto_name, seed_choice, set_value
 
 VIEW = "train.view"
 RUN_NAME = "train.run_name"
@@ -31,9 +32,13 @@ def _create(data, choice: ModelChoice) -> None:
     except (ValueError, RuntimeError, MemoryError) as err:  # a model or data the checks above could not foresee
         state.notice = f"Could not start the run: {err}"
         return
-    state.add_run(run)
+    try:
+        state.add_run(run)
+    except NoRoom as err:
+        state.notice = str(err)
+        return
     run.trainer.start()
-    st.session_state[VIEW] = CURRENT
+    set_value(VIEW, CURRENT)
 
 
 def new_run_form() -> None:
@@ -48,8 +53,9 @@ def new_run_form() -> None:
     except ValueError as err:
         problem = str(err)
         st.error(f"⚠️ {problem}")
-    c1, c2 = st.columns([3, 1])
-    c1.text_input("Run name", f"{choice.preset} · {data.name}", key=RUN_NAME)
+    c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
+    follow_auto_name(RUN_NAME, f"{choice.preset} · {data.name}")
+    c1.text_input("Run name", key=RUN_NAME, help="Follows the data and the model until you type a name of your own")
     c2.button("▶️ Train this model", key=CREATE, type="primary", on_click=_create, args=(data, choice),
               disabled=problem is not None, width="stretch")
 
@@ -62,7 +68,8 @@ if run is None:
     new_run_form()
     st.stop()
 
-view = st.segmented_control("View", [CURRENT, NEW], default=CURRENT, key=VIEW, label_visibility="collapsed")
+seed_choice(VIEW, [CURRENT, NEW], CURRENT)
+view = st.segmented_control("View", [CURRENT, NEW], key=VIEW, label_visibility="collapsed")
 if view == NEW:
     new_run_form()
     st.stop()

@@ -8,7 +8,7 @@ import torch
 
 from explorer.data.batches import max_model_length
 from explorer.data.dataset import Split, TaskData
-from explorer.data.tokenizers import BOS, PAD, SEP, Tokenizer
+from explorer.data.tokenizers import BOS, PAD, SEP, UNK, Tokenizer
 from explorer.models import Model, TransformerConfig
 
 MAX_GENERATE = 500
@@ -86,7 +86,16 @@ def class_probabilities(model: Model, sources: list[list[int]], batch_size: int 
     return torch.cat(out).numpy() if out else np.zeros((0, 0))
 
 
-def _show(tokenizer: Tokenizer, ids: list[int]) -> str:
+UNKNOWN_MARK = "‹{}›"  # a word the model reads as <unk>, shown as written
+
+
+def _show(tokenizer: Tokenizer, ids: list[int], words: list[str] | None = None) -> str:
+    """The input as text; with ``words`` (the tokens as written) the words the model reads as <unk> are shown
+    themselves, marked ‹like this›, rather than as <unk>."""
+    if words is not None and len(words) == len(ids):
+        pieces = [UNKNOWN_MARK.format(w) if i == UNK and w != "<unk>" else tokenizer.tokens[i]
+                  for i, w in zip(ids, words)]
+        return ("" if tokenizer.mode == "char" else " ").join(pieces)
     return tokenizer.decode(ids) if tokenizer.mode == "char" else " ".join(tokenizer.to_str_tokens(ids))
 
 
@@ -104,7 +113,7 @@ def validation_examples(model: Model, data: TaskData, n: int = 12, split: Split 
         names = data.class_names or []
         predicted = probs.argmax(1)
         return pd.DataFrame({
-            "input": [_show(tok, s) for s in sources],
+            "input": [_show(tok, s, split.words[k] if split.words else None) for k, s in enumerate(sources)],
             "true": [names[y] for y in split.labels[:n]],
             "predicted": [names[p] for p in predicted],
             "p(predicted)": probs[np.arange(len(sources)), predicted],

@@ -1,9 +1,10 @@
-"""A results table over several runs (the Compare page), from their trainers' histories."""
+"""Tables over several runs: results (the Compare page) and an overview of the session's runs (Your runs)."""
 
 from __future__ import annotations
 
 import pandas as pd
 
+from explorer.training.footprint import run_memory_bytes
 from explorer.training.run import Run, count_parameters, describe_model
 
 
@@ -30,3 +31,17 @@ def results_table(runs: list[Run]) -> pd.DataFrame:
             "status": run.status,
         })
     return pd.DataFrame(rows)
+
+
+def runs_overview(runs: list[Run], current: str | None = None) -> pd.DataFrame:
+    """One row per run: name (⭐ the current one), status, steps, data, model, parameters, memory held."""
+    return pd.DataFrame([{
+        "run": ("⭐ " if run.id == current else "") + run.name,
+        "status": run.status,
+        "steps": run.step,
+        "step target": run.trainer.config.max_steps if run.trainer else None,
+        "data": run.data_name,
+        "model": describe_model(run.config),
+        "parameters": count_parameters(run.model),
+        "memory (MB)": run_memory_bytes(run) / 2**20,
+    } for run in runs])

@@ -28,6 +28,7 @@ class Split:
     targets: list[list[int]] | None = None
     labels: list[int] | None = None
     stream: torch.Tensor | None = None  # [n_tokens], continuous text for language modelling
+    words: list[list[str]] | None = None  # classification: each source's tokens as written (rare words included)
 
     def __len__(self) -> int:
         return int(self.stream.numel()) if self.stream is not None else len(self.sources)

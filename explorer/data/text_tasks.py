@@ -64,14 +64,15 @@ def classification_task(name: str, texts: Sequence[str], labels: Sequence[int], 
     train_idx, val_idx = split_indices(len(pieces), val_fraction, seed)
     tokenizer = _fit(subset(pieces, train_idx), mode, max_vocab, lowercase)
 
-    def make_split(indices: list[int]) -> Split:
+    def make_split(indices: list[int], keep_words: bool = False) -> Split:
         sources = [[tokenizer.id_of(tok) for tok in pieces[i]] for i in indices]
-        return Split(sources=sources, labels=subset(kept_labels, indices))
+        return Split(sources=sources, labels=subset(kept_labels, indices),
+                     words=subset(pieces, indices) if keep_words else None)
 
     settings = {"mode": mode, "max_vocab": max_vocab, "max_len": max_len, "val_fraction": val_fraction,
                 "seed": seed, "lowercase": lowercase, "n_dropped_empty": len(texts) - len(pieces)}
     return TaskData(name=name, kind="classification", tokenizer=tokenizer, train=make_split(train_idx),
-                    val=make_split(val_idx), description=description, class_names=list(class_names),
+                    val=make_split(val_idx, keep_words=True), description=description, class_names=list(class_names),
                     origin=origin, params={**settings, **(params or {})})
 
 

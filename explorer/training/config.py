@@ -35,6 +35,7 @@ class TrainConfig:
     max_snapshots: int = 40
     snapshot_budget_mb: float = 16.0  # per run: 30 students × 8 runs stay within a few GB
     seed: int = 0
+    stop_at_accuracy: float | None = None  # done once validation accuracy reaches this twice in a row
 
     def __post_init__(self) -> None:
         # Types first, so that a wrong type (e.g. from an edited checkpoint) is a ValueError that says what
@@ -54,6 +55,10 @@ class TrainConfig:
                 raise ValueError(f"{name} must be a whole number from {low} to {high}; got {value!r}.")
         if self.grad_clip is not None and (not _is_real(self.grad_clip) or not self.grad_clip > 0):
             raise ValueError(f"grad_clip must be a positive number (or None for no clipping); got {self.grad_clip!r}.")
+        if self.stop_at_accuracy is not None and (not _is_real(self.stop_at_accuracy)
+                                                  or not 0 < self.stop_at_accuracy <= 1):
+            raise ValueError(f"stop_at_accuracy must be above 0 and at most 1 (or None); got "
+                             f"{self.stop_at_accuracy!r}.")
         if not _is_real(self.snapshot_budget_mb) or not 0 < self.snapshot_budget_mb <= MAX_SNAPSHOT_BUDGET_MB:
             raise ValueError(f"snapshot_budget_mb must be a number above 0 and at most {MAX_SNAPSHOT_BUDGET_MB}; "
                              f"got {self.snapshot_budget_mb!r}.")

@@ -104,11 +104,15 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
 
 def suitable_presets(data: TaskData) -> list[str]:
     """The presets that can train on this data, in display order."""
-    names = []
+    return [name for name in PRESETS if name not in unsuitable_presets(data)]
+
+
+def unsuitable_presets(data: TaskData) -> dict[str, str]:
+    """The presets that cannot train on this data, each with the reason."""
+    reasons = {}
     for name, preset in PRESETS.items():
         try:
             preset.build(data)
-        except ValueError:
-            continue
-        names.append(name)
-    return names
+        except ValueError as err:
+            reasons[name] = str(err)
+    return reasons

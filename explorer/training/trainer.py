@@ -137,6 +137,17 @@ class Trainer:
             self.model.load_state_dict(fresh.state_dict())
             self._start_fresh()
 
+    @property
+    def learned(self) -> bool:
+        """Stopped because ``stop_at_accuracy`` was reached (not because of the step target)."""
+        return self.status == "done" and self.step_count < self.config.max_steps
+
+    def keep_training(self) -> None:
+        """After a stop at ``stop_at_accuracy``: go on to the step target, without that stop."""
+        self.config = TrainConfig.from_dict({**self.config.to_dict(), "stop_at_accuracy": None})
+        if self.learned:
+            self.status, self.message = "running", ""
+
     def set_max_steps(self, max_steps: int) -> None:
         self.config = TrainConfig.from_dict({**self.config.to_dict(), "max_steps": max_steps})
         if self.status == "done" and self.step_count < max_steps:
@@ -188,8 +199,10 @@ class Trainer:
             if not self._one_step():
                 break
             done += 1
+            if self.status == "done":  # learned: stop_at_accuracy reached
+                break
         elapsed = time.perf_counter() - start
-        if self.step_count >= self.config.max_steps and self.status != "diverged":
+        if self.step_count >= self.config.max_steps and self.status not in ("diverged", "done"):
             self.status, self.message = "done", f"Reached the step target ({self.config.max_steps})."
         return ChunkResult(done, elapsed, self.status)
 
@@ -232,9 +245,26 @@ class Trainer:
         if self.step_count % self.config.eval_every == 0 or self.step_count == self.config.max_steps:
             self.val_history.append({"step": self.step_count, **self.evaluate()})
             self.model.train()
+            self._stop_when_learned()
         if self.step_count % self.snapshot_every == 0:
             self._take_snapshot()
         return True
+
+    def learned_metric(self) -> str:
+        """The validation metric that says a task is learned: whole sequences for source → target tasks."""
+        return "val_sequence_accuracy" if self.data.kind == "seq2seq" else "val_accuracy"
+
+    def _stop_when_learned(self) -> None:
+        """With ``stop_at_accuracy`` set: done once two evaluations in a row reach it (one could be luck)."""
+        target = self.config.stop_at_accuracy
+        if target is None or len(self.val_history) < 2:
+            return
+        metric = self.learned_metric()
+        if all(row[metric] >= target for row in self.val_history[-2:]):
+            self.status = "done"
+            self.message = (f"Learned: validation {'whole-sequence ' if 'sequence' in metric else ''}accuracy "
+                            f"{self.val_history[-1][metric]:.1%} (at least {target:.0%} twice in a row) at step "
+                            f"{self.step_count}.")
 
     def _diverged(self, why: str) -> bool:
         self._stop_at_good_weights(

@@ -1,8 +1,11 @@
 """Which model an analysis page looks at, and a one-click offer when the session has none that fits.
 
-Each analysis page calls :func:`pick_subject` with what it can show (e.g. recurrent runs only, or
-transformers and pretrained models). The choice follows the sidebar's selection when it fits, and
-choosing here updates the sidebar, so the whole app agrees on "the current model".
+Two notions, kept apart:
+- the *current model* is the sidebar's choice (``SessionState.current``): the Train page trains it, and a new run
+  becomes it;
+- each analysis page keeps *its own* choice (a seeded widget, so it survives a visit elsewhere). A page follows
+  the sidebar when the sidebar's model changes and fits the page; choosing on a page never changes the sidebar.
+The sidebar says which model the page on screen is showing when it differs from the current one.
 """
 
 from __future__ import annotations
@@ -13,9 +16,12 @@ from dataclasses import dataclass
 import streamlit as st
 
 from explorer.data.tasks import TaskSpec
+from explorer.models.pretrained import PRETRAINED_MODELS
 from explorer.training.run import Run
-from explorer.ui.quickstart import create_preset_run
+from explorer.ui.quickstart import create_preset_run, room_message
+from explorer.ui.sidebar import show_page_subject
 from explorer.ui.state import PRETRAINED_PREFIX, get_state
+from explorer.ui.widget_state import seed_choice, set_value
 
 
 @dataclass
@@ -30,6 +36,18 @@ class Subject:
         return self.run.id if self.run else PRETRAINED_PREFIX + str(self.pretrained)
 
 
+def subject_labels(runs: Sequence[Run], pretrained: Sequence[str]) -> dict[str, str]:
+    labels = {r.id: f"🧪 {r.name}" for r in runs}
+    labels.update({PRETRAINED_PREFIX + n: f"📦 {n} (pretrained)" for n in pretrained})
+    return labels
+
+
+def offered_pretrained() -> list[str]:
+    """Pretrained models a picker offers: the installed packaged ones, then those opened in this session."""
+    names = [name for name, spec in PRETRAINED_MODELS.items() if spec.installed()]
+    return names + [n for n in get_state().pretrained if n not in names]
+
+
 def pick_subject(key: str, accept: Callable[[Run], bool], pretrained: Sequence[str] = (),
                  label: str = "Model to inspect") -> Subject | None:
     """A selector over the session's runs that ``accept`` and the given pretrained model names.
@@ -37,25 +55,25 @@ def pick_subject(key: str, accept: Callable[[Run], bool], pretrained: Sequence[s
     Returns None when there is nothing to choose (the page then offers to train one).
     """
     state = get_state()
-    options = [r.id for r in state.runs.values() if accept(r)]
-    options += [PRETRAINED_PREFIX + name for name in pretrained]
+    runs = [r for r in state.runs.values() if accept(r)]
+    options = [r.id for r in runs] + [PRETRAINED_PREFIX + name for name in pretrained]
     if not options:
         return None
-    labels = {r.id: f"🧪 {r.name}" for r in state.runs.values()}
-    labels.update({PRETRAINED_PREFIX + n: f"📦 {n} (pretrained)" for n in pretrained})
-    if state.current in options:  # follow the sidebar when its model fits this page
-        st.session_state[key] = state.current
-    elif st.session_state.get(key) not in options:
-        st.session_state[key] = options[0]
-
-    def sync() -> None:  # and lead it when the user picks here
-        chosen = st.session_state[key]
-        if chosen.startswith(PRETRAINED_PREFIX) and chosen[len(PRETRAINED_PREFIX):] not in state.pretrained:
-            state.pretrained.append(chosen[len(PRETRAINED_PREFIX):])
-        state.current = chosen
-
-    choice = st.selectbox(label, options, format_func=labels.get, key=key, on_change=sync)
+    fits = state.current in options
+    newest = max(runs, key=lambda r: r.created).id if runs else options[0]
+    followed = state.followed.get(key)
+    if fits and followed != state.current_serial:  # the sidebar's model changed since this page was drawn
+        set_value(key, state.current)
+    state.followed[key] = state.current_serial
+    seed_choice(key, options, state.current if fits else newest)
+    labels = subject_labels(state.runs.values(), pretrained)
+    choice = st.selectbox(label, options, format_func=labels.get, key=key,
+                          help="This page's own choice: the sidebar's model is the one the Train page trains. The "
+                               "page switches when you pick another model in the sidebar or start a new run.")
+    if choice != state.current:
+        show_page_subject(labels[choice])
     if choice.startswith(PRETRAINED_PREFIX):
+        state.open_pretrained(choice[len(PRETRAINED_PREFIX):])  # the sidebar lists it from the next rerun on
         return Subject(pretrained=choice[len(PRETRAINED_PREFIX):])
     return Subject(run=state.runs[choice])
 
@@ -64,6 +82,8 @@ def offer_training(key: str, title: str, spec: TaskSpec, preset: str, why: str,
                    train_overrides: dict | None = None) -> None:
     """An info box and a button that creates and starts a suitable run (instead of an error)."""
     st.info(why)
-    if st.button(title, key=key, type="primary"):
+    if problem := room_message(1):
+        st.warning(problem)
+    if st.button(title, key=key, type="primary", disabled=problem is not None):
         create_preset_run(get_state(), spec, preset, train_overrides=train_overrides)
         st.rerun()

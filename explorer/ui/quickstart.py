@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import streamlit as st
 
 from explorer.data.tasks import TaskSpec
 from explorer.training.presets import PRESETS
 from explorer.training.run import Run, new_run
 from explorer.ui.loaders import generated_task
-from explorer.ui.state import SessionState
+from explorer.ui.state import NoRoom, SessionState, get_state
 
-QUICK_STARTS = {
+QUICK_STARTS = {  # title, task, preset; each stops once it has learned (99 % on validation, twice in a row)
     "lecture_lstm": ("Train the lecture's LSTM on balanced brackets", TaskSpec(name="brackets", seq_len=20),
                      "Lecture lab LSTM"),
-    "gpt_reverse": ("Watch a tiny GPT learn to reverse a sequence", TaskSpec(name="reverse", seq_len=8),
+    "gpt_reverse": ("Watch a tiny GPT learn to reverse", TaskSpec(name="reverse", seq_len=8),
                     "Tiny GPT 2 layers × 4 heads"),
-    "long_gap": ("Remember the first token across 30 steps (LSTM)", TaskSpec(name="remember_first", seq_len=30),
+    "long_gap": ("An LSTM remembers across 30 steps", TaskSpec(name="remember_first", seq_len=30),
                  "LSTM"),
 }
+LEARNED = {"stop_at_accuracy": 0.99}
 
 
 def create_preset_run(state: SessionState, spec: TaskSpec, preset: str, start: bool = True,
@@ -38,4 +43,29 @@ def create_preset_run(state: SessionState, spec: TaskSpec, preset: str, start: b
 def start_quick(state: SessionState, which: str) -> Run:
     """The run behind a home-page button."""
     _title, spec, preset = QUICK_STARTS[which]
-    return create_preset_run(state, spec, preset)
+    return create_preset_run(state, spec, preset, train_overrides=LEARNED)
+
+
+def room_message(n_new: int) -> str | None:
+    """What the session lacks to create ``n_new`` runs (None when they fit): shown before a button is pressed."""
+    return get_state().room_for(n_new)
+
+
+def run_button(label: str, key: str, n_new: int, on_click: Callable[..., Any], args: tuple = (),
+               help: str | None = None, primary: bool = True) -> None:
+    """A button that creates ``n_new`` runs: disabled, with the reason shown above it, when the session has no
+    room (nothing is closed to make room), and saying how many runs it adds."""
+    problem = room_message(n_new)
+    if problem:
+        st.warning(problem)
+    extra = f" Adds {n_new} runs to this session." if n_new > 1 else ""
+    st.button(label, key=key, type="primary" if primary else "secondary", on_click=_guarded, args=(on_click, args),
+              disabled=problem is not None, help=(help or "") + extra or None)
+
+
+def _guarded(on_click: Callable[..., Any], args: tuple) -> None:
+    """Run a creating callback; a session that filled up meanwhile gets the message instead of a half-done job."""
+    try:
+        on_click(*args)
+    except NoRoom as err:
+        get_state().notice = str(err)

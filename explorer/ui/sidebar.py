@@ -1,4 +1,5 @@
-"""The sidebar every page shares: which model is selected, its training status, the slide-theme switch."""
+"""The sidebar every page shares: the current model, what the page on screen shows, training status, the
+session's runs, and the slide-theme switch."""
 
 from __future__ import annotations
 
@@ -6,11 +7,13 @@ import streamlit as st
 
 from explorer.ui import keys
 from explorer.ui.live import render_status
-from explorer.ui.state import get_state, model_choices
+from explorer.ui.state import MAX_RUNS, get_state, model_choices
+
+PAGE_SLOT = "sidebar.page_slot"  # st.session_state: a placeholder a page fills with the model it shows
 
 
 def _select_model() -> None:
-    get_state().current = st.session_state[keys.SIDEBAR_MODEL]
+    get_state().set_current(st.session_state[keys.SIDEBAR_MODEL])
 
 
 def _toggle_slides() -> None:
@@ -23,12 +26,23 @@ def render_sidebar() -> None:
         choices = model_choices(state)
         if choices:
             if state.current not in choices:
-                state.current = next(iter(choices))
+                state.set_current(next(iter(choices)))
             st.session_state[keys.SIDEBAR_MODEL] = state.current
-            st.selectbox("Model", options=list(choices), format_func=choices.get, key=keys.SIDEBAR_MODEL,
-                         on_change=_select_model, help="Runs of this session (🧪) and pretrained models (📦)")
+            st.selectbox("Current model", options=list(choices), format_func=choices.get, key=keys.SIDEBAR_MODEL,
+                         on_change=_select_model,
+                         help="The model the Train page trains; pages show it unless you pick another on the page. "
+                              "Runs of this session (🧪) and pretrained models (📦).")
+        st.session_state[PAGE_SLOT] = st.empty()
         render_status()
+        st.page_link("views/runs.py", label=f"Your runs: {len(state.runs)} of {MAX_RUNS}", icon="🗂️")
         st.divider()
         st.session_state[keys.SIDEBAR_SLIDE_THEME] = state.slide_theme
         st.toggle("Slide theme for figures", key=keys.SIDEBAR_SLIDE_THEME, on_change=_toggle_slides,
                   help="Large type, high contrast, 16:9 exports (1600×900)")
+
+
+def show_page_subject(label: str) -> None:
+    """Say in the sidebar which model the page on screen shows (when it is not the current model)."""
+    slot = st.session_state.get(PAGE_SLOT)
+    if slot is not None:
+        slot.caption(f"👁️ This page shows {label}")

@@ -41,7 +41,9 @@ class SessionState:
     """What one user has: runs, which model is selected, checkpoints saved in the session, settings."""
 
     runs: dict[str, Run] = field(default_factory=dict)
-    current: str | None = None  # a run id, or "pretrained:<name>"
+    current: str | None = None  # the sidebar's model, "the current model": a run id, or "pretrained:<name>"
+    current_serial: int = 0  # counts changes of ``current``: a page follows the sidebar when it changed
+    followed: dict[str, int] = field(default_factory=dict)  # page picker key -> current_serial when last drawn
     pretrained: list[str] = field(default_factory=list)  # pretrained models opened in this session
     saved: dict[str, bytes] = field(default_factory=dict)  # checkpoint name -> safetensors bytes
     slide_theme: bool = False
@@ -50,7 +52,6 @@ class SessionState:
     notice: str = ""  # one message to show on the next page render (e.g. a run was dropped)
     memo: OrderedDict = field(default_factory=OrderedDict)  # (run id, step, what) -> result
     memo_bytes: dict = field(default_factory=dict)  # the same keys -> size_in_bytes of the result (measured once)
-    last_inputs: dict[str, Any] = field(default_factory=dict)  # page -> the last input that worked (kept on errors)
     widgets: dict[str, Any] = field(default_factory=dict)  # widget key -> its value when last drawn (widget_state.py)
     widget_keys: OrderedDict = field(default_factory=OrderedDict)  # the seeded widget keys, least recently drawn first
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
@@ -73,12 +74,25 @@ class SessionState:
             raise NoRoom(problem)
         self.runs[run.id] = run
         if make_current:
-            self.current = run.id
+            self.set_current(run.id)
+
+    def set_current(self, key: str | None) -> None:
+        """Make ``key`` the sidebar's model; pages showing another model switch to it when they are next drawn."""
+        if key != self.current:
+            self.current = key
+            self.current_serial += 1
+
+    def open_pretrained(self, name: str, make_current: bool = False) -> None:
+        """List a pretrained model in the sidebar (and make it current when asked)."""
+        if name not in self.pretrained:
+            self.pretrained.append(name)
+        if make_current:
+            self.set_current(PRETRAINED_PREFIX + name)
 
     def remove_run(self, run_id: str) -> None:
         self.runs.pop(run_id, None)
         if self.current == run_id:
-            self.current = next(iter(self.runs), None)
+            self.set_current(next(iter(self.runs), None))
 
     @property
     def current_run(self) -> Run | None:

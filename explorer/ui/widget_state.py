@@ -74,6 +74,17 @@ def set_value(key: str, value: Any) -> None:
     st.session_state[key] = value
 
 
+def follow_auto_name(key: str, automatic: str) -> None:
+    """Seed a text box that shows ``automatic`` (e.g. a run name made of task and model) and follows it as it
+    changes, until the user types something else; emptying the box gives the automatic value back."""
+    state = get_state()
+    auto_key = f"{key}.automatic"
+    shown = seed(key, automatic)
+    if shown != automatic and (not str(shown).strip() or shown == state.widgets.get(auto_key)):
+        set_value(key, automatic)
+    state.widgets[auto_key] = automatic
+
+
 def remember_widgets() -> None:
     """Copy the values of the seeded widgets drawn in the last run into the session's state (app.py, every run)."""
     state = get_state()

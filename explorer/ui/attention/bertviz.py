@@ -7,6 +7,7 @@ import streamlit as st
 from explorer.analysis.attention import AttentionSet
 from explorer.analysis.bertviz_offline import MAX_TOKENS, BertvizUnavailable, bertviz_html
 from explorer.ui.state import get_state
+from explorer.ui.widget_state import seed, seed_choice
 
 BERTVIZ_VIEW = "attention.bertviz.view"
 BERTVIZ_START = "attention.bertviz.start"
@@ -15,13 +16,15 @@ BERTVIZ_START = "attention.bertviz.start"
 def render_bertviz(sets: list[AttentionSet], layers: tuple[int, ...], memo_key: tuple) -> None:
     """bertviz's head view or model view, with d3 and jQuery inlined (works offline)."""
     c1, c2 = st.columns([2, 1])
+    seed_choice(BERTVIZ_VIEW, ["head", "model"])
     view = c1.radio("bertviz view", ["head", "model"], key=BERTVIZ_VIEW, horizontal=True,
                     format_func={"head": "Head view (one layer, lines per head)",
                                  "model": "Model view (every layer × head)"}.get)
     n = max(len(s.q_tokens) for s in sets)
     start = 0
     if n > MAX_TOKENS and sets[0].kind != "encoder":
-        start = int(c2.number_input(f"First token drawn (of {n})", 0, n - 1, 0, step=MAX_TOKENS // 2,
+        seed(BERTVIZ_START, 0, valid=lambda v: isinstance(v, int) and 0 <= v < n)
+        start = int(c2.number_input(f"First token drawn (of {n})", 0, n - 1, step=MAX_TOKENS // 2,
                                     key=BERTVIZ_START))
     try:
         html, note = get_state().remember((*memo_key, "bertviz", view, start, layers),

@@ -10,12 +10,12 @@ from explorer.ui.attention.inputs import (
     Recorded,
     default_run_texts,
     is_attention_run,
-    offered_pretrained,
     record_subject,
 )
 from explorer.ui.figure import show_figure
-from explorer.ui.model_picker import Subject
+from explorer.ui.model_picker import Subject, offered_pretrained
 from explorer.ui.state import PRETRAINED_PREFIX, get_state
+from explorer.ui.widget_state import seed, seed_choice
 
 COMPARE_MODE = "attention.compare.mode"
 COMPARE_TEXT = "attention.compare.text"
@@ -44,11 +44,13 @@ def _compare_figure(recorded: Recorded, layer: int, head: int, label: str):
 def render_compare(subject: Subject, recorded: Recorded, text: str, target: str, layer: int, head: int,
                    memo_key: tuple) -> None:
     """The same head on two inputs, or the same input through two models, side by side."""
+    seed_choice(COMPARE_MODE, [TWO_INPUTS, TWO_MODELS])
     mode = st.radio("Compare", [TWO_INPUTS, TWO_MODELS], key=COMPARE_MODE, horizontal=True)
     state = get_state()
     if mode == TWO_INPUTS:
         default = default_run_texts(subject.run, index=1)[0] if subject.run else EXAMPLE_TEXT_B
-        second_text = st.text_area("Second input", default, key=f"{COMPARE_TEXT}.{subject.key}", height=80)
+        seed(f"{COMPARE_TEXT}.{subject.key}", default)
+        second_text = st.text_area("Second input", key=f"{COMPARE_TEXT}.{subject.key}", height=80)
         if not second_text.strip():
             st.warning("The second input is empty: type something to compare with.")
             return
@@ -63,12 +65,15 @@ def render_compare(subject: Subject, recorded: Recorded, text: str, target: str,
         if not choices:
             st.info("Train a transformer (Train page) or open a pretrained model to compare with.")
             return
+        seed_choice(COMPARE_MODEL, list(choices))
         chosen = st.selectbox("Second model", list(choices), format_func=choices.get, key=COMPARE_MODEL)
         second = Subject(pretrained=chosen[len(PRETRAINED_PREFIX):]) if chosen.startswith(PRETRAINED_PREFIX) \
             else Subject(run=state.runs[chosen])
         c1, c2 = st.columns(2)
-        other_layer = int(c1.number_input("Its layer", 0, 64, min(layer, 64), key=COMPARE_LAYER))
-        other_head = int(c2.number_input("Its head", 0, 64, min(head, 64), key=COMPARE_HEAD))
+        seed(COMPARE_LAYER, min(layer, 64))
+        seed(COMPARE_HEAD, min(head, 64))
+        other_layer = int(c1.number_input("Its layer", 0, 64, key=COMPARE_LAYER))
+        other_head = int(c2.number_input("Its head", 0, 64, key=COMPARE_HEAD))
         other, error = _second_record(second, text, target)
         pairs = [(recorded, recorded.model_name), (other, choices[chosen][2:])]
         signature = chosen + (f"@{second.run.step}" if second.run else "")

@@ -23,6 +23,7 @@ from explorer.analysis.attention import (
 from explorer.figures.attention import head_grid, pattern_heatmap, scores_heatmap, summary_figure
 from explorer.ui.figure import show_figure
 from explorer.ui.state import get_state
+from explorer.ui.widget_state import forget, seed, seed_choice, seed_many, set_value
 
 LAYER = "attention.layer"
 HEAD = "attention.head"
@@ -35,8 +36,8 @@ HEADS = "attention.heads"
 SUMMARY_FIG = "attention.summary"
 GRID_FIG = "attention.grid"
 HEADS_SECTION = "🔎 Heads"
+FROM_GRID = "attention.from_grid"  # st.session_state: the head was just opened from the grid
 SCOPE = ("attention", "options scope")  # session memo entry: what the filters were set for
-PERSISTENT = (LAYER, HEAD, Q_WINDOW, K_WINDOW, MERGE, LAYERS, HEADS)
 DEFAULT_WINDOW = 128  # positions shown at once in a head's heatmap by default (long inputs)
 
 
@@ -67,28 +68,16 @@ def _open_clicked(figure_key: str, switch_section: bool) -> None:
     for point in event.get("selection", {}).get("points", []):
         found = _layer_head(point.get("customdata"))
         if found is not None:
-            st.session_state[LAYER], st.session_state[HEAD] = found
+            set_value(LAYER, found[0])
+            set_value(HEAD, found[1])
             if switch_section:
-                st.session_state[SECTION] = HEADS_SECTION
+                set_value(SECTION, HEADS_SECTION)
+                st.session_state[FROM_GRID] = True  # show the opened head at the top, where the click was
             return
 
 
-def _fit(key: str, options: list, default) -> None:
-    """Keep a widget's stored value valid when the model (and so its options) changes."""
-    if st.session_state.get(key) not in options:
-        st.session_state[key] = default
-
-
-def _fit_subset(key: str, options: list) -> None:
-    value = st.session_state.get(key)
-    if not (isinstance(value, list) and set(value) <= set(options)):
-        st.session_state[key] = options
-
-
 def _fit_range(key: str, n: int, default: tuple[int, int]) -> None:
-    value = st.session_state.get(key)
-    if not (isinstance(value, tuple | list) and len(value) == 2 and 0 <= value[0] < value[1] <= n):
-        st.session_state[key] = default
+    seed(key, default, valid=lambda v: isinstance(v, tuple | list) and len(v) == 2 and 0 <= v[0] < v[1] <= n)
 
 
 def _reset_when_scope_changes(scope: tuple) -> None:
@@ -96,7 +85,7 @@ def _reset_when_scope_changes(scope: tuple) -> None:
     state = get_state()
     if state.memo.get(SCOPE) != scope:
         for key in (LAYERS, HEADS, Q_WINDOW, K_WINDOW):
-            st.session_state.pop(key, None)
+            forget(key)
         state.memo[SCOPE] = scope
 
 
@@ -108,8 +97,9 @@ def pick_options(att: AttentionSet, subword: bool, scope: tuple = ()) -> ViewOpt
     _reset_when_scope_changes((*scope, att.kind, att.n_layers, att.n_heads))
     n_q, n_k = len(att.q_tokens), len(att.k_tokens)
     layers_all, heads_all = list(range(att.n_layers)), list(range(att.n_heads))
-    _fit_subset(LAYERS, layers_all)
-    _fit_subset(HEADS, heads_all)
+    seed_many(LAYERS, layers_all, layers_all)
+    seed_many(HEADS, heads_all, heads_all)
+    seed(MERGE, False)
     left, right = st.columns([1, 3])
     merge = left.toggle("Merge sub-words into words", key=MERGE, disabled=not subword,
                         help="Attention to a word is the sum over its tokens (keys); from a word, the mean over its "
@@ -137,8 +127,8 @@ def pick_options(att: AttentionSet, subword: bool, scope: tuple = ()) -> ViewOpt
 
 
 def pick_head(att: AttentionSet) -> tuple[int, int]:
-    _fit(LAYER, list(range(att.n_layers)), 0)
-    _fit(HEAD, list(range(att.n_heads)), 0)
+    seed_choice(LAYER, list(range(att.n_layers)), 0)
+    seed_choice(HEAD, list(range(att.n_heads)), 0)
     c1, c2 = st.columns(2)
     layer = c1.selectbox("Layer", list(range(att.n_layers)), key=LAYER)
     head = c2.selectbox("Head", list(range(att.n_heads)), key=HEAD)
@@ -166,7 +156,18 @@ def head_figures(att: AttentionSet, layer: int, head: int, options: ViewOptions,
 
 
 def render_heads(att: AttentionSet, options: ViewOptions, memo_key: tuple, model_name: str) -> None:
-    """Summary heatmaps (click a head), the strongest heads per metric, then the opened head."""
+    """Summary heatmaps (click a head), the strongest heads per metric, then the opened head (first, when it was
+    just opened from the grid: the head appears where the user clicked, not a screen below)."""
+    from_grid = st.session_state.pop(FROM_GRID, False)
+    if from_grid:
+        _render_one_head(att, options, memo_key, model_name)
+        st.divider()
+    _render_summaries(att, options, memo_key, model_name)
+    if not from_grid:
+        _render_one_head(att, options, memo_key, model_name)
+
+
+def _render_summaries(att: AttentionSet, options: ViewOptions, memo_key: tuple, model_name: str) -> None:
     state = get_state()
     summaries = att.summaries[att.summaries["layer"].isin(options.layers) & att.summaries["head"].isin(options.heads)]
     fig = state.remember((*memo_key, "summary", options.layers, options.heads),
@@ -180,8 +181,12 @@ def render_heads(att: AttentionSet, options: ViewOptions, memo_key: tuple, model
             best = ", ".join(f"L{r.layer}H{r.head} ({getattr(r, metric):.2f})" for r in top.itertuples())
             rows.append({"summary": label, "meaning": meaning, "strongest heads": best or "—"})
         st.dataframe(rows, hide_index=True, width="stretch")
+
+
+def _render_one_head(att: AttentionSet, options: ViewOptions, memo_key: tuple, model_name: str) -> None:
+    state = get_state()
     st.subheader("One head")
-    st.caption("Click a cell above (or in the Grid) to open a head, or choose it here.")
+    st.caption("Click a cell of the summaries (or a tile in the Grid) to open a head, or choose it here.")
     layer, head = pick_head(att)
     pattern_fig, scores_fig = state.remember((*memo_key, "head", layer, head, options),
                                              lambda: head_figures(att, layer, head, options, model_name))

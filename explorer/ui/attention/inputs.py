@@ -15,7 +15,7 @@ import torch
 from explorer.analysis.attention import AttentionSet, record_attention
 from explorer.data.examples import encode_with_specials, example_texts
 from explorer.data.tokenizers import BOS
-from explorer.models.pretrained import MINILM, PRETRAINED_MODELS
+from explorer.models.pretrained import MINILM
 from explorer.training.run import Run
 from explorer.ui.frozen import frozen_model
 from explorer.ui.model_picker import Subject
@@ -42,10 +42,6 @@ def is_attention_run(run: Run) -> bool:
     return run.is_transformer
 
 
-def offered_pretrained() -> list[str]:
-    """Pretrained models offered in the picker: the installed packaged ones, then those opened this session."""
-    names = [name for name, spec in PRETRAINED_MODELS.items() if spec.installed()]
-    return names + [n for n in get_state().pretrained if n not in names]
 
 
 # --------------------------------------------------------------------------------------------- runs

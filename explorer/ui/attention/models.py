@@ -6,10 +6,11 @@ import streamlit as st
 
 from explorer.data.tasks import TaskSpec
 from explorer.models.pretrained import PRETRAINED_MODELS, SUPPORTED, packaged_name
-from explorer.ui.attention.inputs import is_attention_run, offered_pretrained
-from explorer.ui.model_picker import Subject, offer_training, pick_subject
+from explorer.ui.attention.inputs import is_attention_run
+from explorer.ui.model_picker import Subject, offer_training, offered_pretrained, pick_subject
 from explorer.ui.pretrained_loader import get_pretrained
 from explorer.ui.state import PRETRAINED_PREFIX, get_state
+from explorer.ui.widget_state import seed, set_value
 
 MODEL = "attention.model"
 HUB_ID = "attention.hub_id"
@@ -19,13 +20,7 @@ TRAIN_GPT = "attention.train_gpt"
 
 def choose_model() -> Subject | None:
     """The model the page inspects; pretrained models shown here join the sidebar's list."""
-    state = get_state()
-    subject = pick_subject(MODEL, is_attention_run, offered_pretrained(), label="Model")
-    if subject is not None and subject.pretrained and subject.pretrained not in state.pretrained:
-        state.pretrained.append(subject.pretrained)  # the sidebar lists it from the next rerun on
-        if state.current is None:
-            state.current = subject.key
-    return subject
+    return pick_subject(MODEL, is_attention_run, offered_pretrained(), label="Model")
 
 
 def render_opener() -> None:
@@ -40,6 +35,7 @@ def render_opener() -> None:
                             f"restart the app ({spec.note}).")
         st.markdown(f"**Any Hugging Face model** (online only): {SUPPORTED}. Downloaded once into the cache.")
         c1, c2 = st.columns([4, 1])
+        seed(HUB_ID, "")
         hub_id = c1.text_input("Hugging Face model id", key=HUB_ID, placeholder="gpt2, bert-base-uncased, "
                                "distilbert-base-uncased, roberta-base…", label_visibility="collapsed")
         if c2.button("Open", key=HUB_OPEN, width="stretch"):
@@ -51,9 +47,8 @@ def render_opener() -> None:
             if model is None:
                 st.error(error)
                 return
-            if name not in state.pretrained:
-                state.pretrained.append(name)
-            state.current = PRETRAINED_PREFIX + name
+            state.open_pretrained(name)
+            set_value(MODEL, PRETRAINED_PREFIX + name)  # this page shows it; the sidebar's model stays
             st.rerun()
 
 

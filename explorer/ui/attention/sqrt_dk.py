@@ -8,6 +8,7 @@ from explorer.analysis.attention import sqrt_dk_demo, sqrt_dk_example
 from explorer.figures.attention import sqrt_dk_example_figure, sqrt_dk_figure
 from explorer.ui.figure import show_figure
 from explorer.ui.state import get_state
+from explorer.ui.widget_state import seed, seed_choice
 
 SQRT_KEYS = "attention.sqrt.n_keys"
 SQRT_DK = "attention.sqrt.d_k"
@@ -20,8 +21,11 @@ def render_sqrt_dk() -> None:
         "variance d_k. Large scores push the softmax towards a one-hot vector, where its gradient "
         "diag(A) − AAᵀ is almost zero: learning stalls. Dividing by √d_k brings the variance back to 1.")
     c1, c2 = st.columns(2)
-    n_keys = c1.slider("Keys per query", 2, 64, 16, key=SQRT_KEYS)
-    d_k = c2.select_slider("d_k for the example", [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024], 256, key=SQRT_DK)
+    seed(SQRT_KEYS, 16)
+    n_keys = c1.slider("Keys per query", 2, 64, key=SQRT_KEYS)
+    d_ks = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]
+    seed_choice(SQRT_DK, d_ks, 256)
+    d_k = c2.select_slider("d_k for the example", d_ks, key=SQRT_DK)
     state = get_state()
     curves = state.remember(("attention", "sqrt_dk", n_keys), lambda: sqrt_dk_figure(sqrt_dk_demo(n_keys=n_keys)))
     show_figure(curves, "attention.sqrt_dk", f"why_sqrt_dk_{n_keys}_keys")

@@ -7,6 +7,7 @@ import streamlit as st
 from explorer.figures.circuits import circuit_heatmap, eigenvalue_figure, singular_values_figure
 from explorer.ui.circuits.subject import CircuitModel, gqa_note
 from explorer.ui.figure import show_figure
+from explorer.ui.widget_state import seed, seed_choice
 
 LAYER = "circuits.head.layer"
 HEAD = "circuits.head.head"
@@ -23,9 +24,8 @@ MAX_SUBSET = 60
 def pick_head(subject: CircuitModel) -> tuple[int, int]:
     """Layer and head selectors (kept in range when the model changes)."""
     cfg = subject.config
-    for key, size in ((LAYER, cfg.n_layers), (HEAD, cfg.n_heads)):
-        if st.session_state.get(key, 0) >= size:
-            st.session_state[key] = 0
+    seed_choice(LAYER, list(range(cfg.n_layers)), 0)
+    seed_choice(HEAD, list(range(cfg.n_heads)), 0)
     c1, c2 = st.columns(2)
     layer = c1.selectbox("Layer", range(cfg.n_layers), key=LAYER)
     head = c2.selectbox("Head", range(cfg.n_heads), key=HEAD)
@@ -76,15 +76,19 @@ def _subset(subject: CircuitModel, layer: int, head: int) -> list[int] | None:
     """The token ids the full circuits are shown for (None after a message when there are none)."""
     has_unembed = getattr(subject.model, "W_U", None) is not None
     modes = [TOP, FROM_TEXT, TYPED] if has_unembed else [FROM_TEXT, TYPED]
+    seed_choice(SUBSET, modes)
     mode = st.radio("Tokens", modes, key=SUBSET, horizontal=True)
     if mode == TOP:
-        k = st.slider("How many tokens", 5, 40, 16, key=TOP_K)
+        seed(TOP_K, 16)
+        k = st.slider("How many tokens", 5, 40, key=TOP_K)
         return subject.result("top_tokens", layer, head, k, subject.special_ids)  # strongest copying first
     if mode == FROM_TEXT:
-        text = st.text_input("Text", subject.example_text(), key=SUBSET_TEXT)
+        seed(f"{SUBSET_TEXT}.{subject.key}", subject.example_text())
+        text = st.text_input("Text", key=f"{SUBSET_TEXT}.{subject.key}")
         ids, notes = subject.encode(text)
     else:
-        typed = st.text_input("Tokens, separated by spaces", _default_list(subject), key=SUBSET_LIST,
+        seed(f"{SUBSET_LIST}.{subject.key}", _default_list(subject))
+        typed = st.text_input("Tokens, separated by spaces", key=f"{SUBSET_LIST}.{subject.key}",
                               help="Each item is looked up as one token of the model's vocabulary.")
         ids, notes = _typed_tokens(subject, typed)
     for note in notes:
@@ -159,7 +163,11 @@ def _positional(subject: CircuitModel, layer: int, head: int) -> None:
                 "offset.")
         return
     n_max = int(w_pos.shape[0])
-    n_pos = st.slider("Positions shown", 4, min(n_max, 128), min(n_max, 32), key=N_POS) if n_max > 4 else n_max
+    if n_max > 4:
+        seed(N_POS, min(n_max, 32), valid=lambda v: 4 <= v <= min(n_max, 128))
+        n_pos = st.slider("Positions shown", 4, min(n_max, 128), key=N_POS)
+    else:
+        n_pos = n_max
     name = f"L{layer}H{head}"
     labels = [str(i) for i in range(n_pos)]
     show_figure(circuit_heatmap(subject.result("pos_qk", layer, head, n_pos), labels, labels,

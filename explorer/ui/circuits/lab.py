@@ -27,7 +27,9 @@ from explorer.training.snapshots import model_at, snapshot_steps
 from explorer.ui.figure import show_figure
 from explorer.ui.frozen import frozen_model
 from explorer.ui.live import TICK_S
+from explorer.ui.quickstart import run_button
 from explorer.ui.state import get_state
+from explorer.ui.widget_state import seed_choice, set_value
 
 START = "circuits.lab.start"
 RUN = "circuits.lab.run"
@@ -48,7 +50,7 @@ def _start_lab() -> None:
     run = create_lab_run(state.unique_name("Induction lab"), data=_lab_data(), seed=n_lab)
     state.add_run(run)
     run.trainer.start()
-    st.session_state[RUN] = run.id
+    set_value(RUN, run.id)
 
 
 @dataclass
@@ -100,16 +102,16 @@ def render_lab() -> None:
         "the repeat fall suddenly (the phase change) as the induction head appears.")
     lab_runs = [r for r in state.runs.values() if is_lab_run(r)]
     c1, c2 = st.columns([2, 3])
-    c1.button("▶️ Train the induction lab model" if not lab_runs else "➕ Start another lab run", key=START,
-              on_click=_start_lab, type="primary" if not lab_runs else "secondary", width="stretch")
+    with c1:
+        run_button("▶️ Train the induction lab model" if not lab_runs else "➕ Start another lab run", START, 1,
+                   on_click=_start_lab, primary=not lab_runs)
     c2.caption("2 layers × 4 heads, d_model 64, no MLPs, learned positions · 30 symbols, repeats of 4-16 symbols "
                "at random places · Adam 3e-3, batch 64, 2,000 steps (a few minutes on a laptop CPU; the phase change "
                "comes after about 500 steps, within the first minute).")
     if not lab_runs:
         return
     ids = [r.id for r in lab_runs]
-    if st.session_state.get(RUN) not in ids:
-        st.session_state[RUN] = state.current if state.current in ids else ids[-1]
+    seed_choice(RUN, ids, state.current if state.current in ids else ids[-1])
     if len(ids) > 1:
         st.selectbox("Lab run", ids, key=RUN, format_func=lambda i: state.runs[i].name)
     run = state.runs[st.session_state[RUN]]
@@ -161,8 +163,7 @@ def _draw(run: Run) -> None:
     steps = sorted(states)
     chosen = now.step
     if not run.trainer.is_running and len(steps) > 1:
-        if st.session_state.get(STEP) not in steps:
-            st.session_state[STEP] = steps[-1]
+        seed_choice(STEP, steps, steps[-1])
         chosen = st.select_slider("Training step (snapshots)", steps, key=STEP)
     shown = states[chosen]
     frame = _frame(list(states.values()))

@@ -18,10 +18,9 @@ from explorer.analysis import circuits
 from explorer.analysis.attribution import LogitAttribution, direct_logit_attribution, residual_decomposition
 from explorer.analysis.induction import measure_induction, repeated_random_tokens
 from explorer.data.tokenizers import BOS, SPECIALS
-from explorer.models.pretrained import PRETRAINED_MODELS
 from explorer.training.run import Run, describe_model
 from explorer.ui.frozen import frozen_model
-from explorer.ui.model_picker import pick_subject
+from explorer.ui.model_picker import offered_pretrained, pick_subject
 from explorer.ui.pretrained_loader import get_pretrained, loaded_model
 from explorer.ui.state import get_state
 
@@ -158,22 +157,13 @@ def _pretrained_result(name: str, what: str, params: tuple) -> Any:
     return COMPUTE[what](loaded_model(name), *params)  # loaded (with its spinner) by choose_model
 
 
-def offered_pretrained() -> list[str]:
-    """Installed packaged checkpoints, then any other pretrained model opened in this session."""
-    names = [name for name, spec in PRETRAINED_MODELS.items() if spec.installed()]
-    return names + [n for n in get_state().pretrained if n not in names]
 
 
 def choose_model() -> CircuitModel | None:
     """The picker (session transformers and pretrained models); None when there is nothing to read."""
-    state = get_state()
     subject = pick_subject(MODEL, lambda r: r.is_transformer, offered_pretrained(), label="Model")
     if subject is None:
         return None
-    if subject.pretrained and subject.pretrained not in state.pretrained:
-        state.pretrained.append(subject.pretrained)  # the sidebar lists it from the next rerun on
-        if state.current is None:
-            state.current = subject.key
     if subject.run is not None:
         run = subject.run
         step = run.analysis_step

@@ -15,6 +15,7 @@ from explorer.figures.circuits import (
 )
 from explorer.ui.circuits.subject import CircuitModel, spinner_for
 from explorer.ui.figure import show_figure
+from explorer.ui.widget_state import seed, seed_choice
 
 KIND = "circuits.map.kind"
 DLA_TEXT = "circuits.map.dla_text"
@@ -56,7 +57,8 @@ def _composition(subject: CircuitModel) -> None:
     if cfg.n_layers < 2:
         st.info("Composition needs at least two layers: this model has one.")
         return
-    kind = st.segmented_control("Composition through", ["Q", "K", "V"], default="K", key=KIND,
+    seed_choice(KIND, ["Q", "K", "V"], "K")
+    kind = st.segmented_control("Composition through", ["Q", "K", "V"], key=KIND,
                                 format_func=lambda k: {"Q": "Q (queries)", "K": "K (keys)", "V": "V (values)"}[k])
     kind = kind or "K"
     with spinner_for(subject, f"{kind}-composition"):
@@ -101,7 +103,8 @@ def _decomposition(subject: CircuitModel) -> None:
     if getattr(subject.model, "W_U", None) is None:
         st.info("This model is a classifier: direct logit attribution needs a language-model head (W_U).")
         return
-    text = st.text_input("Input", subject.example_text(), key=DLA_TEXT)
+    seed(f"{DLA_TEXT}.{subject.key}", subject.example_text())
+    text = st.text_input("Input", key=f"{DLA_TEXT}.{subject.key}")
     ids, notes = subject.encode(text)
     for note in notes:
         st.caption(f"⚠️ {note}")
@@ -111,8 +114,7 @@ def _decomposition(subject: CircuitModel) -> None:
     all_kinds, attribution = subject.result("attribution", tuple(ids))
     names = subject.token_names(ids)
     positions = list(range(len(ids) - 1))
-    if st.session_state.get(DLA_POS) not in positions:
-        st.session_state[DLA_POS] = positions[-1]  # the last position: the prediction a reader cares about
+    seed_choice(DLA_POS, positions, positions[-1])  # the last position: the prediction a reader cares about
     pos = st.select_slider("Position", positions, key=DLA_POS,
                            format_func=lambda p: f"{p}: {names[p]} → {names[p + 1]}")
     values = attribution.per_component[:, pos]

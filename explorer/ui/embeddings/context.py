@@ -30,6 +30,7 @@ from explorer.models.pretrained import MINILM
 from explorer.ui.embeddings.controls import export_points, limit_points, on_demand, pca_fallback, projection_controls
 from explorer.ui.figure import show_figure
 from explorer.ui.pretrained_loader import get_pretrained
+from explorer.ui.widget_state import seed
 
 WORD = "emb.context.word"
 SENTENCES = "emb.context.sentences"
@@ -64,9 +65,11 @@ def render_context_section() -> None:
         st.error(error)
         return
     c1, c2 = st.columns([1, 3])
-    word = c1.text_input("Word", DEFAULT_WORD, key=WORD)
+    seed(WORD, DEFAULT_WORD)
+    word = c1.text_input("Word", key=WORD)
     c1.caption("The same word in every sentence; label each sentence with its sense before a colon.")
-    text = c2.text_area("Sentences, one per line: “sense: sentence”", DEFAULT_SENTENCES, key=SENTENCES, height=230)
+    seed(SENTENCES, DEFAULT_SENTENCES)
+    text = c2.text_area("Sentences, one per line: “sense: sentence”", key=SENTENCES, height=230)
     labelled = parse_labelled_sentences(text)
     if len(labelled) < 3:
         st.info("Type at least three sentences (one per line) that contain the word, e.g. “river: the bank of the "
@@ -188,8 +191,8 @@ def render_sentences_section() -> None:
         return
     n = len(texts)
     if n > 100:
-        n = st.slider("Sentences (a random sample, the same every time)", 100, len(texts), min(500, len(texts)),
-                      step=100, key=N_SENTENCES,
+        seed(N_SENTENCES, min(500, len(texts)), valid=lambda v: 100 <= v <= len(texts))
+        n = st.slider("Sentences (a random sample, the same every time)", 100, len(texts), step=100, key=N_SENTENCES,
                       help="About 2-4 s per 100 sentences on a laptop CPU the first time; then cached.")
     keep = sample_indices(len(texts), n, SAMPLE_SEED)
     chosen = keep.tolist() if keep is not None else list(range(len(texts)))

@@ -23,6 +23,7 @@ from explorer.analysis.projection import (
 )
 from explorer.ui.state import get_state
 from explorer.ui.umap_warmup import umap_warmup_status
+from explorer.ui.widget_state import seed, seed_choice
 
 METHOD_HELP = ("PCA: the directions of largest variance, exact and instant. UMAP: keeps each point's nearest "
                "neighbours together (n_neighbors: how local; min_dist: how tightly clusters pack). t-SNE: matches "
@@ -33,22 +34,28 @@ METHOD_HELP = ("PCA: the directions of largest variance, exact and instant. UMAP
 def projection_controls(prefix: str) -> ProjectionParams:
     """Method, dimensions and the method's parameters; widget keys start with ``prefix``."""
     cols = st.columns([2, 1, 1.4, 1.4, 1.4])
-    method = cols[0].segmented_control("Projection", METHODS, format_func=METHOD_TITLES.get, default="pca",
+    seed_choice(f"{prefix}.method", METHODS, "pca")
+    method = cols[0].segmented_control("Projection", METHODS, format_func=METHOD_TITLES.get,
                                        key=f"{prefix}.method", help=METHOD_HELP) or "pca"
-    dims = cols[1].segmented_control("Dimensions", [2, 3], format_func=lambda d: f"{d}-D", default=2,
+    seed_choice(f"{prefix}.dims", [2, 3], 2)
+    dims = cols[1].segmented_control("Dimensions", [2, 3], format_func=lambda d: f"{d}-D",
                                      key=f"{prefix}.dims") or 2
     options: dict = {}
     if method == "umap":
-        options["n_neighbors"] = cols[2].slider("n_neighbors", 2, 100, 15, key=f"{prefix}.n_neighbors",
+        seed(f"{prefix}.n_neighbors", 15)
+        seed(f"{prefix}.min_dist", 0.1)
+        options["n_neighbors"] = cols[2].slider("n_neighbors", 2, 100, key=f"{prefix}.n_neighbors",
                                                 help="How many neighbours define each point's neighbourhood: small "
                                                      "= local detail, large = global shape.")
-        options["min_dist"] = cols[3].slider("min_dist", 0.0, 1.0, 0.1, 0.05, key=f"{prefix}.min_dist",
+        options["min_dist"] = cols[3].slider("min_dist", 0.0, 1.0, step=0.05, key=f"{prefix}.min_dist",
                                              help="How close points may be packed in the layout.")
     if method == "tsne":
-        options["perplexity"] = float(cols[2].slider("perplexity", 2, 100, 30, key=f"{prefix}.perplexity",
+        seed(f"{prefix}.perplexity", 30)
+        options["perplexity"] = float(cols[2].slider("perplexity", 2, 100, key=f"{prefix}.perplexity",
                                                      help="Roughly the number of neighbours each point attends to; "
                                                           "must be below the number of points."))
     if method in ("umap", "tsne"):
+        seed_choice(f"{prefix}.metric", METRICS)
         options["metric"] = cols[4 if method == "umap" else 3].selectbox(
             "metric", METRICS, key=f"{prefix}.metric", help="cosine compares directions only (usual for word "
                                                             "vectors); euclidean also compares lengths.")

@@ -33,6 +33,7 @@ from explorer.ui.figure import show_figure
 from explorer.ui.live import TICK_S
 from explorer.ui.model_picker import offer_training, pick_subject
 from explorer.ui.state import get_state
+from explorer.ui.widget_state import seed, seed_choice, set_value
 
 PICK = "emb.trained.model"
 WHAT = "emb.trained.what"
@@ -72,14 +73,16 @@ def render_trained_section() -> None:
         return
     run = subject.run
     st.caption(f"{describe_model(run.config)} · data: {run.data_name} · step {run.step:,}")
-    what = st.segmented_control("Vectors", [W_E_VIEW, HIDDEN_VIEW], default=W_E_VIEW, key=WHAT) or W_E_VIEW
+    seed_choice(WHAT, [W_E_VIEW, HIDDEN_VIEW], W_E_VIEW)
+    what = st.segmented_control("Vectors", [W_E_VIEW, HIDDEN_VIEW], key=WHAT) or W_E_VIEW
     selection = _token_selection(run) if what == W_E_VIEW else _hidden_selection(run)
     if selection is None:
         return
     params = projection_controls(PREFIX)
     training = run.trainer is not None and run.trainer.is_running
     if training:
-        st.toggle("Follow training (show the newest step)", value=True, key=FOLLOW)
+        seed(FOLLOW, True)
+        st.toggle("Follow training (show the newest step)", key=FOLLOW)
 
     @st.fragment(run_every=LIVE_EVERY_S if training else None)
     def view() -> None:
@@ -107,9 +110,10 @@ def _hidden_selection(run: Run) -> Selection | None:
     sources = state_sources(run.config)
     c1, c2 = st.columns([2, 1])
     labels = [s.label for s in sources]
-    if st.session_state.get(SOURCE) not in labels:  # another run: its own layers (classifiers: the pooled state)
-        st.session_state[SOURCE] = labels[-1] if run.config.head == "classifier" else labels[0]
+    # another run has its own layers (classifiers: the pooled state first)
+    seed_choice(SOURCE, labels, labels[-1] if run.config.head == "classifier" else labels[0])
     source = sources[labels.index(c1.selectbox("Hidden state", labels, key=SOURCE))]
+    seed_choice(UNIT, list(UNITS))
     unit = "example" if source.pooled else c2.radio("Points", list(UNITS), format_func=UNITS.get, key=UNIT,
                                                     horizontal=True)
     try:
@@ -210,8 +214,9 @@ def _layouts_to_show(run: Run, selection: Selection, params: ProjectionParams, k
 def _draw(run: Run, selection: Selection, shown: list, params: ProjectionParams) -> None:
     steps = [s for s, _ in shown]
     follow = st.session_state.get(FOLLOW, False) and run.trainer is not None and run.trainer.is_running
-    if follow or st.session_state.get(STEP) not in steps:
-        st.session_state[STEP] = steps[-1]
+    seed_choice(STEP, steps, steps[-1])
+    if follow:
+        set_value(STEP, steps[-1])
     if len(steps) > 1:
         st.select_slider("Training step (a kept snapshot)", options=steps, key=STEP, disabled=follow,
                          format_func=lambda s: f"{s:,}")
@@ -219,8 +224,7 @@ def _draw(run: Run, selection: Selection, shown: list, params: ProjectionParams)
     active = steps.index(step)
     points = selection.points
     c1, c2 = st.columns([1, 3])
-    if st.session_state.get(COLOR) not in points.colors:  # the options differ between W_E and hidden states
-        st.session_state[COLOR] = points.colors[0]
+    seed_choice(COLOR, points.colors)  # the options differ between W_E and hidden states
     color = c1.selectbox("Colour by", points.colors, key=COLOR)
     c2.caption(_loss_caption(run, step))
     projection = shown[active][1]

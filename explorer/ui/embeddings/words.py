@@ -24,6 +24,7 @@ from explorer.models.pretrained import MINILM
 from explorer.ui.embeddings.controls import export_points, limit_points, on_demand, pca_fallback, projection_controls
 from explorer.ui.figure import show_figure
 from explorer.ui.pretrained_loader import get_pretrained
+from explorer.ui.widget_state import seed, seed_choice, set_value
 
 SOURCE = "emb.words.source"
 DOWNLOAD = "emb.words.download"
@@ -104,13 +105,14 @@ def _vectors(source: str) -> WordVectors | None:
 
 
 def _defaults() -> None:
-    """Initial words, set through session state (not as widget defaults) since suggestion buttons change them."""
+    """Initial words, seeded (not widget defaults) since suggestion buttons change them."""
     for key, word in DEFAULT_WORDS.items():
-        st.session_state.setdefault(key, word)
+        seed(key, word)
 
 
 def render_words_section() -> None:
     _defaults()
+    seed_choice(SOURCE, list(SOURCES))
     source = st.radio("Word vectors", list(SOURCES), format_func=SOURCES.get, key=SOURCE, horizontal=True)
     vectors = _vectors(source)
     if vectors is None:
@@ -139,13 +141,14 @@ def _unknown(err: UnknownWord, key: str, target: str) -> None:
 
 def _use_word(target: str, word: str) -> None:
     """Put a suggested spelling into the text box ``target`` (a widget callback)."""
-    st.session_state[target] = word
+    set_value(target, word)
 
 
 def _neighbours(vectors: WordVectors) -> None:
     c1, c2 = st.columns([2, 1])
     word = c1.text_input("Word", key=WORD)
-    k = c2.slider("Neighbours", 5, 30, 10, key=K)
+    seed(K, 10)
+    k = c2.slider("Neighbours", 5, 30, key=K)
     if not word.strip():
         st.info("Type a word to see the words whose vectors point the same way (highest cosine similarity).")
         return
@@ -187,10 +190,12 @@ def _analogies(vectors: WordVectors) -> None:
 
 
 def _projection(vectors: WordVectors, source: str) -> None:
+    seed_choice(LIST_MODE, [LIST, TOP])
     mode = st.radio("Which words", [LIST, TOP], key=LIST_MODE, horizontal=True)
     if mode == LIST:
-        text = st.text_area("One group per line (“name: words …”; the group gives the colour)", DEFAULT_LIST,
-                            key=WORD_LIST, height=150)
+        seed(WORD_LIST, DEFAULT_LIST)
+        text = st.text_area("One group per line (“name: words …”; the group gives the colour)", key=WORD_LIST,
+                            height=150)
         groups = parse_word_groups(text)
         if not groups:
             st.info("The word list is empty: type some words, one group per line.")
@@ -208,7 +213,8 @@ def _projection(vectors: WordVectors, source: str) -> None:
         matrix, frame, color, numeric = selection.vectors, selection.frame, "group", False
         what, key = "your words", ("words", source, "list", text)
     else:
-        n = st.slider("How many", 100, 20_000, 1_000, step=100, key=TOP_N,
+        seed(TOP_N, 1_000)
+        n = st.slider("How many", 100, 20_000, step=100, key=TOP_N,
                       help="In vocabulary order: by frequency for GloVe, roughly so for MiniLM's WordPiece list.")
         matrix, frame = top_words(vectors, n)
         color, numeric, what, key = "log10 rank", True, f"the {len(frame):,} most frequent words", \

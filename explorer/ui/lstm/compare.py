@@ -26,13 +26,14 @@ from explorer.ui.figure import show_figure
 from explorer.ui.lstm.inputs import ChosenInput
 from explorer.ui.lstm.runs import (
     CELL_NAMES,
+    COMPARE_RUNS,
     inspected_model,
     model_at_step,
     offer_long_gap_trio,
 )
 from explorer.ui.state import get_state
+from explorer.ui.widget_state import seed_many
 
-COMPARE_RUNS = "lstm.compare.runs"
 COMPARE_TRIO = "lstm.compare.trio"
 MAX_CLASS_LINES = 8
 
@@ -118,8 +119,7 @@ def render_compare(run: Run, chosen: ChosenInput) -> None:
     state = get_state()
     runs = recurrent_runs(state.runs.values())
     ids = [r.id for r in runs]
-    if COMPARE_RUNS not in st.session_state or not set(st.session_state[COMPARE_RUNS]) <= set(ids):
-        st.session_state[COMPARE_RUNS] = default_comparison(run, runs)
+    seed_many(COMPARE_RUNS, ids, default_comparison(run, runs))
     if len({r.config.cell for r in runs}) < 3:
         st.info("Compare works best with an Elman RNN, a GRU and an LSTM trained on the same task.")
         offer_long_gap_trio(COMPARE_TRIO)

@@ -11,6 +11,8 @@ from collections.abc import Callable
 
 import streamlit as st
 
+from explorer.ui.widget_state import seed, seed_choice, set_value
+
 STEP = "lstm.step"
 PLAY = "lstm.play"
 FIRST, BACK, FORWARD, LAST = "lstm.first", "lstm.back", "lstm.forward", "lstm.last"
@@ -19,12 +21,14 @@ PLAY_TICK_S = 0.8
 
 def _move(delta: int | None, last: int, to: int | None = None) -> None:
     current = int(st.session_state.get(STEP, 0))
-    st.session_state[STEP] = min(max(to if to is not None else current + (delta or 0), 0), last)
-    st.session_state[PLAY] = False
+    set_value(STEP, min(max(to if to is not None else current + (delta or 0), 0), last))
+    set_value(PLAY, False)
 
 
 def render_stepper(n_pos: int, body: Callable[[int], None]) -> None:
     """Controls for t in 0 .. n_pos − 1, then ``body(t)``; ``n_pos`` ≥ 1."""
+    seed(STEP, 0)
+    seed(PLAY, False)
     playing_now = bool(st.session_state.get(PLAY, False))
 
     @st.fragment(run_every=PLAY_TICK_S if playing_now else None)
@@ -36,17 +40,20 @@ def render_stepper(n_pos: int, body: Callable[[int], None]) -> None:
             if t == last:
                 st.session_state[PLAY] = False  # the end: stop playing
         st.session_state[STEP] = t
+        c_slider, c_first, c_back, c_forward, c_last, c_play = st.columns([8, 1, 1, 1, 1, 1.6],
+                                                                           vertical_alignment="bottom")
         if last > 0:
-            t = int(st.slider("Step t", 0, last, key=STEP, help="Move through the input one token at a time"))
+            t = int(c_slider.slider("Step t", 0, last, key=STEP, help="Move through the input one token at a time"))
         else:
-            st.caption("The input has one token: step t = 0.")
-        c_first, c_back, c_forward, c_last, c_play, _rest = st.columns([1, 1, 1, 1, 1.4, 5],
-                                                                       vertical_alignment="center")
-        c_first.button("⇤ First", key=FIRST, on_click=_move, args=(None, last, 0), disabled=t == 0, width="stretch")
-        c_back.button("← Back", key=BACK, on_click=_move, args=(-1, last), disabled=t == 0, width="stretch")
-        c_forward.button("Next →", key=FORWARD, on_click=_move, args=(1, last), disabled=t == last, width="stretch")
-        c_last.button("Last ⇥", key=LAST, on_click=_move, args=(None, last, last), disabled=t == last,
-                      width="stretch")
+            c_slider.caption("The input has one token: step t = 0.")
+        c_first.button("⇤", key=FIRST, on_click=_move, args=(None, last, 0), disabled=t == 0, width="stretch",
+                       help="First step")
+        c_back.button("←", key=BACK, on_click=_move, args=(-1, last), disabled=t == 0, width="stretch",
+                      help="Previous step")
+        c_forward.button("→", key=FORWARD, on_click=_move, args=(1, last), disabled=t == last, width="stretch",
+                         help="Next step")
+        c_last.button("⇥", key=LAST, on_click=_move, args=(None, last, last), disabled=t == last, width="stretch",
+                      help="Last step")
         c_play.toggle("▶️ Play", key=PLAY, help=f"Advance one step every {PLAY_TICK_S:g} s",
                       disabled=t == last and last > 0)
         if bool(st.session_state.get(PLAY, False)) != playing_now:
@@ -57,6 +64,6 @@ def render_stepper(n_pos: int, body: Callable[[int], None]) -> None:
 
 
 def keep_choice(key: str, options: list, default) -> None:
-    """Reset a choice widget's remembered value when it is not among today's options (another model, input)."""
-    if key not in st.session_state or st.session_state[key] not in options:
-        st.session_state[key] = default
+    """Seed a choice widget: its value from the last visit while it is among today's options (another model or
+    input may change them), else ``default``."""
+    seed_choice(key, options, default)

@@ -11,31 +11,35 @@ thousands of steps (measured here: 49 % after 2,500 steps; with forget bias 1, 1
 
 from __future__ import annotations
 
-import streamlit as st
-
 from explorer.data.tasks import TaskSpec
 from explorer.models import RecurrentModel
 from explorer.training.run import Run
 from explorer.training.snapshots import model_at
 from explorer.ui.frozen import frozen_model
-from explorer.ui.quickstart import create_preset_run
-from explorer.ui.state import SessionState, get_state
+from explorer.ui.quickstart import create_preset_run, run_button
+from explorer.ui.state import NoRoom, SessionState, get_state
+from explorer.ui.widget_state import set_value
 
 LONG_GAP = TaskSpec(name="remember_first", seq_len=40)
 CELL_PRESETS = {"rnn": "Elman RNN", "gru": "GRU", "lstm": "LSTM"}  # trained in this order; the LSTM ends current
 CELL_NAMES = {"rnn": "Elman RNN", "gru": "GRU", "lstm": "LSTM"}
 FORGET_BIAS = 1.0
+COMPARE_RUNS = "lstm.compare.runs"  # the Compare-cells multiselect (shown the trio once it is created)
 TRIO_STEPS = 1000  # enough for the GRU and the forget-bias LSTM; the Elman RNN stays at chance
 
 
 def train_long_gap_trio(state: SessionState) -> list[Run]:
-    """Create and start an Elman RNN, a GRU and an LSTM (forget bias 1) on :data:`LONG_GAP`; the LSTM ends current."""
+    """Create and start an Elman RNN, a GRU and an LSTM (forget bias 1) on :data:`LONG_GAP`; the LSTM ends current
+    and the page's comparison shows the three."""
+    if problem := state.room_for(len(CELL_PRESETS)):
+        raise NoRoom(problem)
     runs = []
     for preset in CELL_PRESETS.values():
         run = create_preset_run(state, LONG_GAP, preset, start=False)
         run.trainer.set_max_steps(TRIO_STEPS)
         run.trainer.start()
         runs.append(run)
+    set_value(COMPARE_RUNS, [r.id for r in runs])
     return runs
 
 
@@ -46,8 +50,8 @@ def offer_long_gap_trio(key: str, primary: bool = False) -> None:
     help_text = (f"{TRIO_STEPS} steps each, trained together in the background. The LSTM starts with its forget "
                  f"gate's bias at {FORGET_BIAS:g} (fₜ ≈ 0.73, not 0.5), the usual remedy for a cell state that would "
                  "otherwise halve at every step.")
-    st.button(label, key=key, type="primary" if primary else "secondary", help=help_text,
-              on_click=lambda: train_long_gap_trio(get_state()))
+    run_button(label, key, len(CELL_PRESETS), on_click=lambda: train_long_gap_trio(get_state()), help=help_text,
+               primary=primary)
 
 
 def inspected_model(run: Run) -> RecurrentModel:

@@ -17,6 +17,7 @@ from explorer.training.run import Run
 from explorer.ui.figure import show_figure
 from explorer.ui.lstm.player import keep_choice
 from explorer.ui.state import get_state
+from explorer.ui.widget_state import seed_many, set_value
 
 LINE_QUANTITY = "lstm.line_quantity"
 LINE_UNITS = "lstm.line_units"
@@ -52,7 +53,9 @@ def render_step(run: Run, record: GateRecord, prepared: PreparedInput, layer: in
     st.html(token_strip_html(prepared.pieces, prepared.unknown, t))
     if caption := _next_token_caption(run, record, t):
         st.caption(caption)
-    fig = get_state().remember((*memo_key, "step figure", layer), lambda: step_figure(record, layer))
+    state = get_state()
+    columns = 2 if state.slide_theme else 1  # a 16:9 slide has room across, not down
+    fig = state.remember((*memo_key, "step figure", layer, columns), lambda: step_figure(record, layer, columns))
     show_step(fig, record, layer, t, prepared.pieces[t])
     show_figure(fig, "lstm.step", f"{run.name} step {t} layer {layer}")
     st.caption("Bars: each unit's value at step t. Dashes: the same unit at step t − 1 (at t = 0 the initial "
@@ -60,7 +63,7 @@ def render_step(run: Run, record: GateRecord, prepared: PreparedInput, layer: in
                "lets through." + _layer_note(layer))
     if record.cell == "gru":
         st.info(GRU_NOTE)
-    table = step_table(record, layer, t)
+    table = step_table(record, layer, t).dropna(axis=1, how="all")  # at t = 0 gates have no previous value
     st.dataframe(table, hide_index=True, height=min(400, 38 + 35 * len(table)),
                  column_config={c: st.column_config.NumberColumn(format="%.4f") for c in table.columns if c != "unit"})
 
@@ -82,8 +85,8 @@ def render_sequence(run: Run, record: GateRecord, prepared: PreparedInput, layer
                        format_func=lambda k: f"{quantities[k].symbol} {quantities[k].name}")
     values = record.series(layer, key)  # [pos, d_hidden]
     busiest = np.argsort(-values.std(axis=0))[:4].tolist()
-    chosen = [u for u in st.session_state.get(LINE_UNITS, busiest) if u < record.d_hidden] or busiest
-    st.session_state[LINE_UNITS] = chosen
+    if not seed_many(LINE_UNITS, list(range(record.d_hidden)), busiest):  # none chosen: the busiest again
+        set_value(LINE_UNITS, busiest)
     units = c2.multiselect("Units (default: the four that vary most)", list(range(record.d_hidden)),
                            key=LINE_UNITS, max_selections=8)
     if units:

@@ -25,6 +25,7 @@ from explorer.ui.figure import show_figure
 from explorer.ui.lstm.player import keep_choice
 from explorer.ui.lstm.runs import inspected_model
 from explorer.ui.state import get_state
+from explorer.ui.widget_state import seed
 
 QUANTITY = "lstm.units.quantity"
 SIGNAL = "lstm.units.signal"
@@ -69,16 +70,15 @@ def render_units(run: Run, record: GateRecord, prepared: PreparedInput, layer: i
         if n < 2:
             st.info("A span needs an input of at least two tokens.")
             return
-        current = st.session_state.get(SPAN)
-        if not (isinstance(current, tuple | list) and len(current) == 2 and all(0 <= v < n for v in current)):
-            st.session_state[SPAN] = (0, min(n - 1, 3))
+        seed(SPAN, (0, min(n - 1, 3)),
+             valid=lambda v: isinstance(v, tuple | list) and len(v) == 2 and all(0 <= k < n for k in v))
         labels = [f"{k}: {token_label(p)}" for k, p in enumerate(prepared.pieces)]
         start, stop = st.select_slider("Span (first and last token)", options=list(range(n)), key=SPAN,
                                        format_func=lambda k: labels[k])
         low, high = value_range(record, layer, q)
         threshold_key = f"{THRESHOLD}.{q.kind}"
-        if not low <= st.session_state.get(threshold_key, low - 1) <= high:  # a new input may change the range
-            st.session_state[threshold_key] = 0.5 if q.kind == "gate" else round(0.3 * high, 2)
+        seed(threshold_key, 0.5 if q.kind == "gate" else round(0.3 * high, 2),  # a new input may change the range
+             valid=lambda v: low <= v <= high)
         threshold = st.slider("On above", float(low), float(high), key=threshold_key,
                               help="A unit is 'on' at a step when its value is above this")
         signal = compute_signal("span", prepared.pieces, prepared.ids, span=(start, stop))
@@ -89,6 +89,7 @@ def render_units(run: Run, record: GateRecord, prepared: PreparedInput, layer: i
     else:
         signal = compute_signal(kind, prepared.pieces, prepared.ids, polarity)
         poolable = kind in POOLABLE and run.data is not None and not run.data.is_stream and run.data.val.sources
+        seed(POOL, False)
         pool = c3.toggle(f"+ {N_POOLED} validation examples", key=POOL, disabled=not poolable,
                          help="Rank over this input and the first validation examples: more steps, a steadier ranking")
         if pool and poolable:

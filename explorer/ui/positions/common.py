@@ -17,7 +17,9 @@ from explorer.ui.frozen import frozen_model
 from explorer.ui.loaders import generated_task
 from explorer.ui.model_picker import Subject, pick_subject
 from explorer.ui.pretrained_loader import get_pretrained
+from explorer.ui.quickstart import run_button
 from explorer.ui.state import PRETRAINED_PREFIX, get_state
+from explorer.ui.widget_state import seed, set_value
 
 GPT_PRESET = "Tiny GPT 2 layers × 4 heads"
 REVERSE = TaskSpec(name="reverse", seq_len=8)
@@ -63,18 +65,16 @@ def choose(key: str, accept: Callable[[Run], bool], pretrained: list[str], label
     return Chosen(model, subject.pretrained, ("pretrained", subject.pretrained))
 
 
-def _open_pretrained(name: str) -> None:
-    state = get_state()
-    if name not in state.pretrained:
-        state.pretrained.append(name)
-    state.current = PRETRAINED_PREFIX + name  # the pickers and the sidebar follow the current model
+def _open_pretrained(key: str, name: str) -> None:
+    get_state().open_pretrained(name)
+    set_value(key, PRETRAINED_PREFIX + name)  # this section's picker shows it; the sidebar's model stays
 
 
 def _open_buttons(key: str, names: list[str]) -> None:
     """One button per pretrained model not opened yet, with what loading it costs."""
     for name in names:
         spec = PRETRAINED_MODELS[name]
-        st.button(f"📦 Open {name} (pretrained)", key=f"{key}.open.{name}", on_click=_open_pretrained, args=(name,),
+        st.button(f"📦 Open {name} (pretrained)", key=f"{key}.open.{name}", on_click=_open_pretrained, args=(key, name),
                   help=f"{spec.title}: {spec.note}.")
 
 
@@ -89,7 +89,8 @@ def model_inputs(chosen: Chosen, text_key: str, default_text: str, max_tokens: i
                                     lambda: run_inputs(chosen.run, n_examples,
                                                        device=next(chosen.model.parameters()).device))
             return inputs, (*chosen.key, n_examples)
-        text = st.text_input("Text", default_text, key=text_key)
+        seed(text_key, default_text)
+        text = st.text_input("Text", key=text_key)
         inputs = state.remember(("positions.inputs", *chosen.key, text, max_tokens),
                                 lambda: text_inputs(chosen.model, text, max_tokens=max_tokens))
         n_tokens = chosen.model.count_tokens(text)
@@ -121,9 +122,8 @@ def create_gpt_run(positional: str) -> Run:
 def offer_gpt(key: str, positional: str, why: str) -> None:
     """An info box and a button that trains a tiny GPT with ``positional`` positions on reverse."""
     st.info(why)
-    if st.button(f"Train a tiny GPT with {positional} positions on reverse", key=key, type="primary"):
-        create_gpt_run(positional)
-        st.rerun()
+    run_button(f"Train a tiny GPT with {positional} positions on reverse", key, 1, on_click=create_gpt_run,
+               args=(positional,))
 
 
 __all__ = ["MINILM", "SMOLLM2", "Chosen", "choose", "create_gpt_run", "installed_pretrained",

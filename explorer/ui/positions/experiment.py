@@ -13,6 +13,7 @@ from explorer.training.position_experiment import (
     ARCHITECTURES,
     MAX_SEQ_LEN,
     TASKS,
+    VARIANTS,
     ExperimentSpec,
     experiment_task,
     group_runs,
@@ -23,7 +24,9 @@ from explorer.training.position_experiment import (
 )
 from explorer.ui.figure import show_figure
 from explorer.ui.live import TICK_S
-from explorer.ui.state import MAX_RUNS, get_state
+from explorer.ui.quickstart import run_button
+from explorer.ui.state import NoRoom, get_state
+from explorer.ui.widget_state import seed, seed_choice, seed_many
 
 TASK = "positions.exp.task"
 LENGTH = "positions.exp.length"
@@ -43,18 +46,24 @@ ARCH_HELP = ("Encoder-decoder: the encoder is bidirectional, so without position
 
 def _spec() -> ExperimentSpec | None:
     c1, c2, c3 = st.columns(3)
+    seed_choice(TASK, TASKS)
     task = c1.selectbox("Task", TASKS, key=TASK, help="reverse and copy need order; sort needs only the tokens.")
-    length = c2.slider("Sequence length", 4, 16, 8, key=LENGTH)
+    seed(LENGTH, 8)
+    length = c2.slider("Sequence length", 4, 16, key=LENGTH)
+    seed_choice(ARCH, ARCHITECTURES)
     arch = c3.radio("Architecture", ARCHITECTURES, key=ARCH, help=ARCH_HELP)
     c1, c2, c3 = st.columns(3)
-    offset = c1.slider("Offset variant: up to this many filler tokens first", 0, 8, 0, key=OFFSET,
+    seed(OFFSET, 0)
+    offset = c1.slider("Offset variant: up to this many filler tokens first", 0, 8, key=OFFSET,
                        help="0 = off. With k > 0 each source starts with 0…k '.' tokens, so the same sequence "
                             "sits at different absolute positions.")
-    steps = c2.number_input("Training steps", value=600, step=100, key=STEPS)
-    seed = c3.number_input("Seed", value=0, step=1, key=SEED)
+    seed(STEPS, 600)
+    steps = c2.number_input("Training steps", step=100, key=STEPS)
+    seed(SEED, 0)
+    seed_value = c3.number_input("Seed", step=1, key=SEED)
     try:
         return ExperimentSpec(task=task, seq_len=int(length), architecture=arch, max_offset=int(offset),
-                              steps=int(steps), seed=int(seed))
+                              steps=int(steps), seed=int(seed_value))
     except ValueError as err:
         st.error(f"⚠️ {err}")
         return None
@@ -62,6 +71,8 @@ def _spec() -> ExperimentSpec | None:
 
 def _start(spec: ExperimentSpec) -> None:
     state = get_state()
+    if problem := state.room_for(len(VARIANTS)):
+        raise NoRoom(problem)
     runs = make_runs(spec, data=experiment_task(spec))
     for run in runs:
         run.name = state.unique_name(run.name)
@@ -75,17 +86,15 @@ def render() -> None:
                 "on a task that needs order, and compare.")
     spec = _spec()
     if spec is not None:
-        st.caption(f"Starts four runs that train in the background (sidebar, Compare page). A session keeps at most "
-                   f"{MAX_RUNS} runs: the oldest idle ones are closed to make room. The four together take roughly "
-                   "2–3 minutes at 600 steps on a laptop CPU (longer on a busy server).")
-        if st.button("▶️ Train the four variants", key=START, type="primary"):
-            _start(spec)
-            st.rerun()
+        st.caption("Starts four runs that train in the background (sidebar, Compare page, 🗂️ Your runs). The four "
+                   "together take roughly 2–3 minutes at 600 steps on a laptop CPU (longer on a busy server).")
+        run_button("▶️ Train the four variants", START, len(VARIANTS), on_click=_start, args=(spec,))
     groups = group_runs(list(get_state().runs.values()))
     if not groups:
         st.info("No experiment yet: press the button above. Reverse with an encoder-decoder is the clearest case.")
         return
     specs = list(groups)[::-1]
+    seed_choice(GROUP, specs)
     chosen = st.selectbox("Experiment", specs, format_func=lambda s: s.title, key=GROUP) \
         if len(specs) > 1 else specs[0]
     _results(chosen)
@@ -109,6 +118,7 @@ def _results(spec: ExperimentSpec) -> None:
             show_figure(experiment_bars(table, f"Validation accuracy · {spec.title}"), "positions.exp.bars",
                         "position_experiment_accuracy")
         with right:
+            seed_choice(METRIC, ["val_sequence_accuracy", "val_accuracy"])
             metric = st.radio("Curve", ["val_sequence_accuracy", "val_accuracy"], horizontal=True, key=METRIC,
                               format_func=lambda m: "whole sequence" if m == "val_sequence_accuracy" else "token")
             show_figure(experiment_curves(learning_curves(group), metric), "positions.exp.curves",
@@ -128,7 +138,8 @@ def _length_generalisation(spec: ExperimentSpec) -> None:
     options = list(range(2, min(3 * spec.seq_len, MAX_SEQ_LEN * 2) + 1))
     default = [n for n in (spec.seq_len, spec.seq_len + 2, spec.seq_len + 4, 2 * spec.seq_len, 2 * spec.seq_len + 2)
                if n in options]
-    lengths = st.multiselect("Lengths", options, default=default, key=f"{LENGTHS}.{spec.seq_len}")
+    seed_many(f"{LENGTHS}.{spec.seq_len}", options, default)
+    lengths = st.multiselect("Lengths", options, key=f"{LENGTHS}.{spec.seq_len}")
     if not lengths:
         st.info("Pick one or more lengths.")
         return

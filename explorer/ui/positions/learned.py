@@ -14,6 +14,7 @@ from explorer.ui.figure import show_figure
 from explorer.ui.live import TICK_S
 from explorer.ui.positions.common import MINILM, Chosen, choose, installed_pretrained, offer_gpt
 from explorer.ui.state import get_state
+from explorer.ui.widget_state import seed, seed_choice
 
 MODEL = "positions.learned.model"
 ROWS = "positions.learned.rows"
@@ -42,8 +43,9 @@ def render() -> None:
     if chosen.run is not None and n_used < n_rows:
         st.caption(f"The training data fills positions 0–{n_used - 1} of the {n_rows} rows: the others never "
                    "receive a gradient and keep their random start.")
-    shown = st.slider("Positions shown", 2, n_rows, min(n_rows, max(n_used, 2) if chosen.run else n_rows),
-                      key=f"{ROWS}.{chosen.label}")
+    seed(f"{ROWS}.{chosen.label}", min(n_rows, max(n_used, 2) if chosen.run else n_rows),
+         valid=lambda v: 2 <= v <= n_rows)
+    shown = st.slider("Positions shown", 2, n_rows, key=f"{ROWS}.{chosen.label}")
     state = get_state()
     sub = table[:shown]
     left, right = st.columns(2)
@@ -56,6 +58,7 @@ def render() -> None:
         fig = state.remember(("positions.learned.sim", *chosen.key, shown), lambda: similarity_heatmap(
             cosine_similarity(sub), "Cosine similarity of learned positions"))
         show_figure(fig, "positions.learned.similarity", "learned_similarity")
+    seed_choice(DIMS, ["2D", "3D"])
     dims = st.radio("Projection", ["2D", "3D"], horizontal=True, key=DIMS)
     n_comp = 3 if dims == "3D" else 2
     projection = state.remember(("positions.learned.pca", *chosen.key, min(shown, n_used), n_comp),
@@ -85,8 +88,8 @@ def _formation(chosen: Chosen, n_used: int) -> None:
         if len(steps) < 2:
             st.caption("Snapshots appear as the run trains.")
             return
-        step = st.select_slider("Snapshot (training step)", steps, value=steps[-1],
-                                key=f"{STEP}.{run.id}.{len(steps)}.{steps[-1]}")
+        seed_choice(f"{STEP}.{run.id}", steps, steps[-1])
+        step = st.select_slider("Snapshot (training step)", steps, key=f"{STEP}.{run.id}")
         fig = state.remember(("positions.learned.snap", run.id, step), lambda: similarity_heatmap(
             cosine_similarity(learned_table_at(run, step)[:n_used]), f"Cosine similarity at step {step}"))
         show_figure(fig, "positions.learned.snapshot", f"learned_similarity_step{step}")

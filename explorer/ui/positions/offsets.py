@@ -17,6 +17,7 @@ from explorer.ui.positions.common import (
     offer_gpt,
 )
 from explorer.ui.state import get_state
+from explorer.ui.widget_state import seed, seed_choice
 
 MODEL = "positions.offsets.model"
 TEXT = "positions.offsets.text"
@@ -41,7 +42,8 @@ def render() -> None:
     if found is None:
         return
     inputs, input_key = found
-    max_offset = st.slider("Largest |offset| shown", 2, 64, 12, key=MAX_OFFSET)
+    seed(MAX_OFFSET, 12)
+    max_offset = st.slider("Largest |offset| shown", 2, 64, key=MAX_OFFSET)
     state = get_state()
 
     def compute():
@@ -59,6 +61,7 @@ def render() -> None:
     left, right = st.columns([3, 2])
     with left:
         layers = list(dict.fromkeys(profiles["layer"]))
+        seed_choice(f"{LAYER}.{chosen.label}", layers)
         layer = st.selectbox("Layer", layers, key=f"{LAYER}.{chosen.label}")
         show_figure(offset_profile_figure(profiles, layer), "positions.offsets.layer", f"offsets_{layer}")
     with right:

@@ -33,6 +33,7 @@ from explorer.training.run import Run
 from explorer.ui.figure import show_figure
 from explorer.ui.positions.common import SMOLLM2, choose, installed_pretrained, model_inputs, offer_gpt
 from explorer.ui.state import get_state
+from explorer.ui.widget_state import seed, seed_choice
 
 BASE = "positions.rot.base"
 D_ROT = "positions.rot.d"
@@ -51,9 +52,11 @@ EXAMPLE_TEXT = "The cat sat on the mat because the mat was warm."
 
 def _settings() -> tuple[float, int] | None:
     c1, c2 = st.columns(2)
-    base = c1.number_input("base", value=10000.0, step=1000.0, format="%g", key=BASE,
+    seed(BASE, 10000.0)
+    base = c1.number_input("base", step=1000.0, format="%g", key=BASE,
                            help="RoFormer uses 10000; SmolLM2 (Llama) uses a larger base for longer contexts.")
-    d = c2.number_input("d (dimensions rotated per head, even)", value=16, step=2, key=D_ROT)
+    seed(D_ROT, 16)
+    d = c2.number_input("d (dimensions rotated per head, even)", step=2, key=D_ROT)
     if not math.isfinite(base) or base <= 1:
         st.error(f"⚠️ The base must be greater than 1 (got {base:g}): θ_i = base^(−2i/d) would not decrease.")
         return None
@@ -71,12 +74,14 @@ def _one_pair(base: float, d: int) -> None:
                 "Both turn at the same speed, so the angle between them — and their dot product — depends on m − n.")
     theta_all = rotary_frequencies(d, base)
     c1, c2, c3 = st.columns(3)
-    i = c1.slider("pair i", 0, d // 2 - 1, 0, key=f"{PAIR}.{d}")
-    q_angle = c2.slider("q's own angle (°)", -180, 180, 30, key=Q_ANGLE)
-    k_angle = c3.slider("k's own angle (°)", -180, 180, -20, key=K_ANGLE)
+    for key, default in ((f"{PAIR}.{d}", 0), (Q_ANGLE, 30), (K_ANGLE, -20), (M_POS, 3), (N_POS, 1)):
+        seed(key, default)
+    i = c1.slider("pair i", 0, d // 2 - 1, key=f"{PAIR}.{d}")
+    q_angle = c2.slider("q's own angle (°)", -180, 180, key=Q_ANGLE)
+    k_angle = c3.slider("k's own angle (°)", -180, 180, key=K_ANGLE)
     c1, c2 = st.columns(2)
-    m = c1.slider("query position m", 0, PATH_LENGTH, 3, key=M_POS)
-    n = c2.slider("key position n", 0, PATH_LENGTH, 1, key=N_POS)
+    m = c1.slider("query position m", 0, PATH_LENGTH, key=M_POS)
+    n = c2.slider("key position n", 0, PATH_LENGTH, key=N_POS)
     theta = float(theta_all[i])
     q = (math.cos(math.radians(q_angle)), math.sin(math.radians(q_angle)))
     k = (0.8 * math.cos(math.radians(k_angle)), 0.8 * math.sin(math.radians(k_angle)))
@@ -99,17 +104,19 @@ def _whole_vectors(base: float, d: int) -> None:
     st.markdown("**Whole vectors.** Fix a content query q and key k (random), place q at every position m and k at "
                 "every position n, rotate, and take every score q_m · k_n:")
     c1, c2 = st.columns(2)
-    seed = c1.number_input("random seed for q and k", value=0, step=1, key=SEED)
-    n_pos = c2.slider("positions", 8, 128, 48, step=8, key=SCORE_POS)
+    seed(SEED, 0)
+    random_seed = c1.number_input("random seed for q and k", step=1, key=SEED)
+    seed(SCORE_POS, 48)
+    n_pos = c2.slider("positions", 8, 128, step=8, key=SCORE_POS)
     state = get_state()
 
     def compute():
-        generator = torch.Generator().manual_seed(int(seed))
+        generator = torch.Generator().manual_seed(int(random_seed))
         q, k = torch.randn(d, generator=generator), torch.randn(d, generator=generator)
         scores = rotary_scores(q, k, n_pos, base)
         return scores, scores_by_offset(scores), diagonal_spread(scores)
 
-    scores, by_offset, spread = state.remember(("positions.rot.scores", base, d, int(seed), n_pos), compute)
+    scores, by_offset, spread = state.remember(("positions.rot.scores", base, d, int(random_seed), n_pos), compute)
     left, right = st.columns(2)
     with left:
         show_figure(scores_heatmap(scores, "q_m · k_n for one content pair"), "positions.rot.scores", "rotary_scores")
@@ -155,10 +162,15 @@ def _in_model() -> None:
     inputs, input_key = found
     layers = rotary_stacks(chosen.model)
     c1, c2, c3 = st.columns(3)
+    seed_choice(f"{LAYER}.{chosen.label}", layers)
     layer = c1.selectbox("Layer", layers, key=f"{LAYER}.{chosen.label}")
-    head = c2.selectbox("Head", list(range(chosen.model.config.n_heads)), key=f"{HEAD}.{chosen.label}")
-    example = c3.number_input("Example", 0, inputs.n_examples - 1, 0, key=f"{EXAMPLE}.{chosen.label}") \
-        if inputs.n_examples > 1 else 0
+    heads = list(range(chosen.model.config.n_heads))
+    seed_choice(f"{HEAD}.{chosen.label}", heads)
+    head = c2.selectbox("Head", heads, key=f"{HEAD}.{chosen.label}")
+    example = 0
+    if inputs.n_examples > 1:
+        seed(f"{EXAMPLE}.{chosen.label}", 0, valid=lambda v: 0 <= v < inputs.n_examples)
+        example = c3.number_input("Example", 0, inputs.n_examples - 1, key=f"{EXAMPLE}.{chosen.label}")
     state = get_state()
     result = state.remember(("positions.rot.model", *input_key, layer),
                             lambda: scores_with_and_without(chosen.model, layer, *inputs.args))

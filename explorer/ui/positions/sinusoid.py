@@ -34,6 +34,7 @@ from explorer.figures.positions.sinusoidal import (
 from explorer.models.positional import sinusoidal_table
 from explorer.ui.figure import show_figure
 from explorer.ui.state import get_state
+from explorer.ui.widget_state import seed, seed_choice, seed_many
 
 N_POS = "positions.sin.n_pos"
 D_MODEL = "positions.sin.d_model"
@@ -53,10 +54,13 @@ def _measure(settings: SinusoidSettings) -> dict:
 
 def _settings() -> SinusoidSettings | None:
     c1, c2, c3 = st.columns(3)
-    n_pos = c1.slider("Positions shown", 8, 512, 128, step=8, key=N_POS)
-    d_model = c2.slider("d_model", 2, 1024, 64, step=2, key=D_MODEL,
+    seed(N_POS, 128)
+    n_pos = c1.slider("Positions shown", 8, 512, step=8, key=N_POS)
+    seed(D_MODEL, 64)
+    d_model = c2.slider("d_model", 2, 1024, step=2, key=D_MODEL,
                         help="Width of the encoding: d/2 (sin, cos) pairs, one frequency each.")
-    base = c3.select_slider("base", BASES, value=DEFAULT_BASE, key=BASE, format_func=lambda b: f"{b:g}",
+    seed_choice(BASE, BASES, DEFAULT_BASE)
+    base = c3.select_slider("base", BASES, key=BASE, format_func=lambda b: f"{b:g}",
                             help="Vaswani et al. use 10000: wavelengths grow geometrically from 2π to base·2π. "
                                  "A small base makes the slowest pair repeat soon.")
     try:
@@ -91,7 +95,8 @@ def render() -> None:
     left, right = st.columns(2)
     with left:
         default = sorted({0, 1, min(d - 2, 2 * (d // 8)), min(d - 2, 2 * (d // 4))})
-        dims = st.multiselect("Dimensions to draw", list(range(d)), default=default, key=f"{DIMS}.{d}",
+        seed_many(f"{DIMS}.{d}", list(range(d)), default)
+        dims = st.multiselect("Dimensions to draw", list(range(d)), key=f"{DIMS}.{d}",
                               max_selections=6)
         curves = dimension_curves(settings, dims)
         if curves.empty:
@@ -102,7 +107,8 @@ def render() -> None:
         show_figure(wavelengths_figure(measured["waves"], settings.base), "positions.sin.waves", "wavelengths")
 
     st.subheader("The requirements, measured")
-    k = st.slider("Shift k (positions)", 1, 64, 5, key=SHIFT)
+    seed(SHIFT, 5)
+    k = st.slider("Shift k (positions)", 1, 64, key=SHIFT)
     check = state.remember(("positions.sin.shift", settings, k), lambda: shift_check(settings, k))
     closest = measured["closest"]
     norms = measured["norms"]

@@ -18,6 +18,7 @@ from explorer.models.positional import sinusoidal_table
 from explorer.ui.figure import show_figure
 from explorer.ui.positions.common import MINILM, Chosen, choose, installed_pretrained, is_transformer, offer_gpt
 from explorer.ui.state import get_state
+from explorer.ui.widget_state import seed, seed_many
 
 MODEL = "positions.tokens.model"
 TOKENS = "positions.tokens.tokens"
@@ -56,12 +57,14 @@ def _token_rows(chosen: Chosen) -> tuple[list[int], list[str]] | None:
     if chosen.run is not None:
         tokenizer = chosen.run.tokenizer
         options = [i for i, t in enumerate(tokenizer.tokens) if t not in SPECIALS]
-        picked = st.multiselect("Tokens to place at every position", options, default=options[:2],
+        seed_many(f"{TOKENS}.{chosen.run.id}", options, options[:2])
+        picked = st.multiselect("Tokens to place at every position", options,
                                 format_func=lambda i: repr(tokenizer.tokens[i]), max_selections=MAX_TOKENS,
                                 key=f"{TOKENS}.{chosen.run.id}")
         return (picked, [tokenizer.tokens[i] for i in picked]) if picked else None
+    seed(WORDS, "the, river")
     words = st.text_input("Tokens to place at every position (comma-separated, from the model's vocabulary)",
-                          "the, river", key=WORDS)
+                          key=WORDS)
     vocab = chosen.model.tokenizer.get_vocab()
     pieces = [w.strip() for w in words.split(",") if w.strip()][:MAX_TOKENS]
     unknown = [w for w in pieces if w not in vocab]
@@ -93,7 +96,7 @@ def render() -> None:
     with left:
         show_figure(sizes_figure(sizes, f"Sizes in {chosen.label}"), "positions.tokens.sizes", "embedding_sizes")
     with right:
-        st.dataframe(sizes.drop(columns=["median norm"]).round(2), hide_index=True, width="stretch")
+        st.dataframe(sizes.drop(columns=["median norm"]).round(2).set_index("vectors").T, width="stretch")
         if table is not None and sizes["mean norm"].iloc[0] > 0:
             ratio = sizes["mean norm"].iloc[1] / sizes["mean norm"].iloc[0]
             st.metric("‖P‖ / ‖E‖ (means)", f"{ratio:.2f}",
@@ -107,7 +110,8 @@ def render() -> None:
         st.info("Pick at least one token.")
         return
     ids, labels = picked
-    n_pos = st.slider("Positions", 2, min(n_rows, 256), min(n_used or n_rows, 64), key=f"{N_POS}.{chosen.label}")
+    seed(f"{N_POS}.{chosen.label}", min(n_used or n_rows, 64), valid=lambda v: 2 <= v <= min(n_rows, 256))
+    n_pos = st.slider("Positions", 2, min(n_rows, 256), key=f"{N_POS}.{chosen.label}")
     E_rows = model.W_E.detach().float().cpu()[torch.tensor(ids)]  # [tokens, d_model]
     _draw(E_rows, table[:n_pos], labels, chosen.key)
     if getattr(model.config, "token_types", False):

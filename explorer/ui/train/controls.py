@@ -6,6 +6,7 @@ import streamlit as st
 
 from explorer.training.run import Run
 from explorer.ui.state import get_state
+from explorer.ui.widget_state import seed
 
 START = "controls.start"
 PAUSE = "controls.pause"
@@ -15,6 +16,7 @@ RESET = "controls.reset"
 TARGET = "controls.target"
 CLEAR = "controls.clear"
 DELETE = "controls.delete"
+KEEP = "controls.keep_training"
 
 
 def _run() -> Run | None:
@@ -35,6 +37,11 @@ def _step() -> None:
     if (run := _run()) and run.trainer:
         run.trainer.pause()
         run.trainer.step(n_steps=int(st.session_state.get(STEP_SIZE, 1)))
+
+
+def _keep_training() -> None:
+    if (run := _run()) and run.trainer:
+        run.trainer.keep_training()
 
 
 def _reset() -> None:
@@ -66,19 +73,25 @@ def render_controls(run: Run) -> None:
         st.button("🗑️ Close run", key=DELETE, on_click=_delete)
         return
     running = trainer.is_running
-    c1, c2, c3, c4, c5, c6 = st.columns([1, 1, 1, 0.8, 1, 1.4])
+    c1, c2, c3, c4, c5, c6 = st.columns([1, 1, 1, 0.9, 1, 1.3], vertical_alignment="bottom")
     c1.button("▶️ Start", key=START, on_click=_start, disabled=running or trainer.status in ("diverged", "done"),
               type="primary", width="stretch")
     c2.button("⏸️ Pause", key=PAUSE, on_click=_pause, disabled=not running, width="stretch")
     c3.button("⏭️ Step", key=STEP, on_click=_step, disabled=running or trainer.status == "diverged",
               width="stretch", help="Run the number of optimizer steps on the right, then stop")
-    c4.number_input("steps", 1, 1000, 1, key=STEP_SIZE, label_visibility="collapsed")
+    seed(STEP_SIZE, 1)
+    c4.number_input("Steps per ⏭️", 1, 1000, key=STEP_SIZE, help="Optimizer steps that one click on ⏭️ Step runs")
     c5.button("↺ Reset", key=RESET, on_click=_reset, width="stretch",
               help="Back to the seeded initial weights; the history is cleared")
-    c6.number_input("Step target", 1, 1_000_000, trainer.config.max_steps, step=500, key=f"{TARGET}.{run.id}",
-                    on_change=_set_target, label_visibility="collapsed", help="Step target")
+    st.session_state[f"{TARGET}.{run.id}"] = trainer.config.max_steps  # the trainer's own value (presets change it)
+    c6.number_input("Step target", 1, 1_000_000, step=500, key=f"{TARGET}.{run.id}", on_change=_set_target,
+                    help="Training stops at this step; raise it to train further")
     if trainer.status == "diverged":
         st.error(f"🛑 {trainer.message}")
         st.button("Keep these weights and allow training again", key=CLEAR, on_click=_clear)
+    elif trainer.learned:
+        st.success(f"✅ {trainer.message}")
+        st.button("▶️ Keep training to the step target", key=KEEP, on_click=_keep_training,
+                  help="Train on past the point where the task was learned (to watch it overfit, say)")
     elif trainer.status == "done":
         st.success(f"✅ {trainer.message} Raise the step target to train further.")

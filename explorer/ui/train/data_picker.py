@@ -12,6 +12,7 @@ from explorer.data.tasks import TASK_DEFAULTS, TASK_TITLES, TaskSpec
 from explorer.data.uploads import LABEL_COLUMNS, MAX_UPLOAD_BYTES, TEXT_COLUMNS, UploadError, csv_columns, guess_column
 from explorer.ui import loaders
 from explorer.ui.state import get_state
+from explorer.ui.widget_state import seed, seed_choice
 
 SOURCE = "data.source"
 TASK = "data.task"
@@ -36,6 +37,7 @@ MAX_VOCAB = 10_000
 
 def pick_data() -> TaskData | None:
     """Widgets for choosing data; returns the chosen data, or None (with a message) when not ready."""
+    seed_choice(SOURCE, SOURCES)
     source = st.radio("Data", SOURCES, key=SOURCE, horizontal=True)
     try:
         if source == SOURCES[0]:
@@ -51,19 +53,23 @@ def pick_data() -> TaskData | None:
 
 
 def _generated() -> TaskData:
+    seed_choice(TASK, list(TASK_TITLES))
     name = st.selectbox("Task", list(TASK_TITLES), format_func=TASK_TITLES.get, key=TASK)
     seq_default, symbols_default = TASK_DEFAULTS[name]
     c1, c2, c3, c4 = st.columns(4)
     seq_label = {"modular_addition": "(unused)", "brackets": "Max length", "remember_first": "Gap length"}
-    seq_len = c1.number_input(seq_label.get(name, "Sequence length"), 1, 512, seq_default, key=f"{SEQ_LEN}.{name}",
+    for key, default in ((f"{SEQ_LEN}.{name}", seq_default), (f"{N_SYMBOLS}.{name}", symbols_default),
+                         (N_TRAIN, 5000), (SEED, 0)):
+        seed(key, default)
+    seq_len = c1.number_input(seq_label.get(name, "Sequence length"), 1, 512, key=f"{SEQ_LEN}.{name}",
                               disabled=name == "modular_addition")
     n_label = "Modulus p" if name == "modular_addition" else "Symbols"
-    n_symbols = c2.number_input(n_label, 2, 1000, symbols_default, key=f"{N_SYMBOLS}.{name}",
+    n_symbols = c2.number_input(n_label, 2, 1000, key=f"{N_SYMBOLS}.{name}",
                                 disabled=name in ("brackets", "remember_first", "grammar"))
-    n_train = c3.number_input("Training examples", 100, 200_000, 5000, step=500, key=N_TRAIN)
-    seed = c4.number_input("Seed", 0, 10**6, 0, key=SEED)
+    n_train = c3.number_input("Training examples", 100, 200_000, step=500, key=N_TRAIN)
+    task_seed = c4.number_input("Seed", 0, 10**6, key=SEED)
     data = loaders.generated_task(TaskSpec(name=name, seq_len=int(seq_len), n_symbols=int(n_symbols),
-                                           n_train=int(n_train), n_val=500, seed=int(seed)))
+                                           n_train=int(n_train), n_val=500, seed=int(task_seed)))
     st.caption(data.description)
     return data
 
@@ -77,11 +83,16 @@ def _download_button(name: str) -> None:
             total = total or int(status.download_mb * 1e6)
             bar.progress(min(1.0, done / max(total, 1)), text=f"Downloading… {done / 1e6:.1f} / {total / 1e6:.1f} MB")
 
-        fetch_corpus(name, progress=progress)
+        try:
+            fetch_corpus(name, progress=progress)
+        except DownloadError:
+            bar.empty()  # the error is shown instead of an empty bar
+            raise
         bar.progress(1.0, text="Downloaded; it now works offline.")
 
 
 def _corpus() -> TaskData | None:
+    seed_choice(CORPUS, list(CORPORA))
     name = st.selectbox("Corpus", list(CORPORA), format_func=lambda n: CORPORA[n].title, key=CORPUS)
     spec = CORPORA[name]
     st.caption(spec.description)
@@ -92,8 +103,10 @@ def _corpus() -> TaskData | None:
             return None
     if spec.kind == "lm":
         c1, c2 = st.columns(2)
+        seed_choice(CORPUS_MODE, ["char", "word"])
         mode = c1.radio("Tokens", ["char", "word"], key=CORPUS_MODE, horizontal=True)
-        max_chars = c2.number_input("Characters to use", 10_000, 6_000_000, 1_000_000, step=100_000, key=MAX_CHARS)
+        seed(MAX_CHARS, 1_000_000)
+        max_chars = c2.number_input("Characters to use", 10_000, 6_000_000, step=100_000, key=MAX_CHARS)
         return loaders.corpus_task(name, mode, MAX_VOCAB, 200, int(max_chars))
     return loaders.corpus_task(name, "word", MAX_VOCAB, 200 if name == "movie_reviews" else 60, None)
 
@@ -108,24 +121,28 @@ def _upload() -> TaskData | None:
     is_csv = upload.name.lower().endswith(".csv")
     text_column = label_column = None
     if is_csv:
-        columns = csv_columns(data, upload.name)
+        columns = get_state().remember(("upload columns", upload.file_id), lambda: csv_columns(data, upload.name))
         c1, c2 = st.columns(2)
-        text_column = c1.selectbox("Text column", columns, index=guess_column(columns, TEXT_COLUMNS) or 0,
-                                   key=TEXT_COLUMN)
-        label_column = c2.selectbox("Label column", columns,
-                                    index=_label_guess(columns),
-                                    key=LABEL_COLUMN)
-    mode = st.radio("Tokens", ["word", "char"] if is_csv else ["char", "word"], key=UPLOAD_MODE, horizontal=True)
+        text_guess = guess_column(columns, TEXT_COLUMNS)
+        seed_choice(f"{TEXT_COLUMN}.{upload.file_id}", columns, columns[text_guess or 0])
+        text_column = c1.selectbox("Text column", columns, key=f"{TEXT_COLUMN}.{upload.file_id}")
+        label_guess = guess_column(columns, LABEL_COLUMNS)
+        seed(f"{LABEL_COLUMN}.{upload.file_id}", None if label_guess is None else columns[label_guess],
+             valid=lambda v: v is None or v in columns)
+        label_column = c2.selectbox("Label column", columns, index=None, key=f"{LABEL_COLUMN}.{upload.file_id}",
+                                    placeholder="Choose the label column")
+        if label_column is None:
+            st.info(f"No column of {upload.name} is named like a label ({', '.join(LABEL_COLUMNS)}): choose the "
+                    "column that holds each row's class.")
+            return None
+    modes = ["word", "char"] if is_csv else ["char", "word"]
+    seed_choice(UPLOAD_MODE, modes)
+    mode = st.radio("Tokens", modes, key=UPLOAD_MODE, horizontal=True)
     return loaders.upload_task(upload.name, data, mode, text_column, label_column, MAX_VOCAB)
 
 
-
-def _label_guess(columns: list[str]) -> int:
-    guessed = guess_column(columns, LABEL_COLUMNS)
-    return guessed if guessed is not None else min(1, len(columns) - 1)
-
-
 def _hub() -> TaskData | None:
+    seed_choice(HUB, list(HF_DATASETS))
     name = st.selectbox("Dataset", list(HF_DATASETS), format_func=lambda n: HF_DATASETS[n].title, key=HUB)
     spec = HF_DATASETS[name]
     st.caption(f"{spec.description} Needs the internet the first time (~{spec.download_mb} MB).")

@@ -6,11 +6,13 @@ import streamlit as st
 
 from explorer.analysis.predictions import confusion_matrix, sample_text, validation_examples
 from explorer.data.examples import prompt_text
+from explorer.figures.text import generated_html
 from explorer.figures.training import confusion_matrix_figure
 from explorer.training.run import Run
 from explorer.ui.figure import show_figure
 from explorer.ui.frozen import frozen_model
 from explorer.ui.state import get_state
+from explorer.ui.widget_state import seed
 
 PROMPT = "outputs.prompt"
 TEMPERATURE = "outputs.temperature"
@@ -55,10 +57,13 @@ def _render(run: Run) -> None:
 def _sampling(run: Run) -> None:
     tok = run.tokenizer
     c1, c2, c3 = st.columns([3, 1, 1])
-    prompt = c1.text_area("Prompt", prompt_text(run.data), key=f"{PROMPT}.{run.id}", height=80)
-    temperature = c2.slider("Temperature", 0.0, 2.0, 0.8 if run.data.is_stream else 0.0, 0.1, key=TEMPERATURE,
+    seed(f"{PROMPT}.{run.id}", prompt_text(run.data))
+    prompt = c1.text_area("Prompt", key=f"{PROMPT}.{run.id}", height=80)
+    seed(f"{TEMPERATURE}.{run.id}", 0.8 if run.data.is_stream else 0.0)
+    temperature = c2.slider("Temperature", 0.0, 2.0, step=0.1, key=f"{TEMPERATURE}.{run.id}",
                             help="0: always the most likely token; higher: more random")
-    length = c3.number_input("Tokens", 1, 500, 200 if run.data.is_stream else 20, key=LENGTH)
+    seed(f"{LENGTH}.{run.id}", 200 if run.data.is_stream else 20)
+    length = c3.number_input("Tokens", 1, 500, key=f"{LENGTH}.{run.id}")
     ids, pieces, unknown = tok.encode_marked(prompt)
     if len(ids) > MAX_PROMPT_TOKENS:
         st.warning(f"The prompt has {len(ids):,} tokens; only the last {MAX_PROMPT_TOKENS:,} are used.")
@@ -70,7 +75,7 @@ def _sampling(run: Run) -> None:
     state = get_state()
     if st.button("✍️ Generate", key=GENERATE) or key in state.memo:
         text = state.remember(key, lambda: sample_text(frozen_model(run), tok, prompt, int(length), temperature))
-        st.markdown(f"**{prompt[-200:]}**{text}" if tok.mode == "char" else f"**{prompt[-200:]}** {text}")
+        st.html(generated_html(prompt[-200:], text, tok.mode != "char"))
 
 
 def _classifier(run: Run) -> None:
@@ -81,7 +86,8 @@ def _classifier(run: Run) -> None:
     matrix = state.remember((run.id, step, "confusion"), lambda: confusion_matrix(frozen_model(run), data))
     left, right = st.columns([3, 2])
     with left:
-        st.caption("Validation examples and the predicted probability of each class")
+        st.caption("Validation examples and the predicted probability of each class; ‹words› in angle quotes "
+                   "are not in the model's vocabulary (it reads them as <unk>).")
         st.dataframe(table, hide_index=True, width="stretch",
                      column_config={"p(predicted)": st.column_config.ProgressColumn(min_value=0, max_value=1),
                                     "p(true)": st.column_config.ProgressColumn(min_value=0, max_value=1)})

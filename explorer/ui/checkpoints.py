@@ -1,4 +1,7 @@
-"""Checkpoints on the Train page: save to the session's list, open, download, upload (validated)."""
+"""Checkpoints, shared by the Train page and Your runs: save to the session's list, open, download, upload.
+
+Uploads are validated before anything is built (explorer.training.checkpoints); nothing is ever unpickled.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import streamlit as st
 from explorer.training.checkpoints import checkpoint_from_trainer, from_bytes, to_bytes
 from explorer.training.run import Run, run_from_checkpoint
 from explorer.ui.state import get_state
+from explorer.ui.widget_state import seed
 
 NAME = "ckpt.name"
 SAVE = "ckpt.save"
@@ -29,12 +33,9 @@ def _open_run(blob: bytes, label: str | None = None) -> Run:
 
 
 def _save(run_id: str) -> None:
-    state = get_state()
-    run = state.runs.get(run_id)
-    if run is None or run.trainer is None:
-        return
-    name = (st.session_state.get(NAME) or run.name).strip()[:80] or run.name
-    state.keep_checkpoint(f"{name} @ step {run.step}", to_bytes(checkpoint_from_trainer(run.trainer, name)))
+    run = get_state().runs.get(run_id)
+    if run is not None:
+        save_run(run, st.session_state.get(f"{NAME}.{run_id}"))
 
 
 def _open(label: str) -> None:
@@ -47,23 +48,50 @@ def _open(label: str) -> None:
     state.add_run(run)
 
 
+def save_run(run: Run, name: str | None = None) -> None:
+    """Keep a checkpoint of ``run`` in the session's list (named ``name`` or after the run)."""
+    if run.trainer is None:
+        return
+    name = (name or run.name).strip()[:80] or run.name
+    get_state().keep_checkpoint(f"{name} @ step {run.step}", to_bytes(checkpoint_from_trainer(run.trainer, name)))
+
+
+def download_run(run: Run, key: str, label: str = "⬇️ Download .safetensors") -> None:
+    """A download button for ``run``'s checkpoint, built when clicked."""
+    trainer = run.trainer
+    st.download_button(label, key=key, on_click="ignore", width="stretch",
+                       data=lambda: to_bytes(checkpoint_from_trainer(trainer, run.name)),
+                       file_name=f"{run.name.replace(' ', '_')}_step{run.step}.safetensors",
+                       mime="application/octet-stream", disabled=trainer is None,
+                       help=None if trainer else "Opened for inspection only: download the file it came from.")
+
+
 def render_checkpoints(run: Run | None) -> None:
-    state = get_state()
+    """The Train page's panel: save or download the run, the session's saved checkpoints, an upload box."""
     if run is not None and run.trainer is not None:
         c1, c2, c3 = st.columns([2, 1, 1])
-        c1.text_input("Checkpoint name", run.name, key=NAME, label_visibility="collapsed")
+        seed(f"{NAME}.{run.id}", run.name)
+        c1.text_input("Checkpoint name", key=f"{NAME}.{run.id}", label_visibility="collapsed")
         c2.button("💾 Save to this session", key=SAVE, on_click=_save, args=(run.id,), width="stretch")
-        trainer = run.trainer
-        c3.download_button("⬇️ Download .safetensors", key=DOWNLOAD, on_click="ignore", width="stretch",
-                           data=lambda: to_bytes(checkpoint_from_trainer(trainer, run.name)),
-                           file_name=f"{run.name.replace(' ', '_')}_step{run.step}.safetensors",
-                           mime="application/octet-stream")
+        with c3:
+            download_run(run, DOWNLOAD)
+    render_saved()
+    render_upload()
+
+
+def render_saved() -> None:
+    """The session's saved checkpoints: open one as a run, or download it."""
+    state = get_state()
     for i, (label, blob) in enumerate(state.saved.items()):
         c1, c2, c3 = st.columns([2, 1, 1])
-        c1.write(f"📄 {label} ({len(blob) / 1024:.0f} KB)")
-        c2.button("Open as a run", key=f"{OPEN}.{i}", on_click=_open, args=(label,), width="stretch")
+        c1.text(f"📄 {label} ({len(blob) / 1024:.0f} KB)")
+        c2.button("Open as a run", key=f"{OPEN}.{i}", on_click=_open, args=(label,), width="stretch",
+                  disabled=state.room_for(1) is not None, help=state.room_for(1))
         c3.download_button("Download", blob, file_name=f"{label.replace(' ', '_')}.safetensors",
                            key=f"{DOWNLOAD}.{i}", on_click="ignore", width="stretch")
+
+
+def render_upload() -> None:
     upload = st.file_uploader("Open a checkpoint (.safetensors saved by this app)", type=["safetensors"], key=UPLOAD)
     if upload is not None:
         _open_upload(upload)
@@ -78,6 +106,9 @@ def _open_upload(upload) -> None:
         st.error(failed[upload.file_id])
         return
     if upload.file_id in state.seen_uploads:
+        return
+    if problem := state.room_for(1):  # before any parsing; the file stays in the uploader for later
+        st.warning(f"{upload.name} is not opened yet: {problem}")
         return
     state.seen_uploads.add(upload.file_id)
     try:

@@ -1,0 +1,112 @@
+"""Your runs: one row per run (status, steps, data, size) with rename, make current, save, download and close.
+
+Nothing here closes a run on its own: closing takes two clicks (Close, then the confirmation), and the page says
+how many runs and how much memory the session may hold, so a user can choose what to save or close before a
+preset that needs room.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from explorer.analysis.runs_table import runs_overview
+from explorer.training.footprint import run_memory_bytes
+from explorer.training.run import Run
+from explorer.ui.checkpoints import download_run, save_run
+from explorer.ui.state import MAX_RUNS, get_state
+from explorer.ui.widget_state import forget, seed
+
+RENAME = "runs.rename"
+CURRENT = "runs.current"
+SAVE = "runs.save"
+DOWNLOAD = "runs.download"
+CLOSE = "runs.close"
+CONFIRM = "runs.confirm"
+CANCEL = "runs.cancel"
+CLOSING = "runs.closing"  # st.session_state: the id of the run whose close awaits confirmation
+STATUS = {"running": "🟢 training", "paused": "⏸️ paused", "ready": "⚪ ready", "done": "✅ done",
+          "diverged": "🛑 stopped", "inspect only": "🔍 inspect only"}
+
+
+def _rename(run_id: str) -> None:
+    state = get_state()
+    run = state.runs.get(run_id)
+    if run is None:
+        return
+    wanted = str(st.session_state.get(f"{RENAME}.{run_id}", "")).strip()[:80]
+    if wanted and wanted != run.name:
+        run.name = state.unique_name(wanted)
+    st.session_state[f"{RENAME}.{run_id}"] = run.name
+
+
+def _close(run_id: str) -> None:
+    state = get_state()
+    state.remove_run(run_id)
+    forget(f"{RENAME}.{run_id}")
+    st.session_state.pop(CLOSING, None)
+
+
+def _ask_close(run_id: str) -> None:
+    st.session_state[CLOSING] = run_id
+
+
+def _cancel_close() -> None:
+    st.session_state.pop(CLOSING, None)
+
+
+def _save(run_id: str) -> None:
+    run = get_state().runs.get(run_id)
+    if run is not None:
+        save_run(run)
+
+
+def render_summary() -> None:
+    """How full the session is: runs and memory, against the limits."""
+    state = get_state()
+    used = sum(run_memory_bytes(r) for r in state.runs.values())
+    st.caption(f"{len(state.runs)} of {MAX_RUNS} runs · {used / 2**20:,.1f} MB of weights, optimizer state and "
+               "snapshots. A session keeps at most "
+               f"{MAX_RUNS} runs: when a button needs more, it says so first; close or save runs here to make room. "
+               "Saved checkpoints stay in this session's list until the session ends; download them to keep them.")
+
+
+def render_runs() -> None:
+    state = get_state()
+    runs = sorted(state.runs.values(), key=lambda r: r.created)
+    if not runs:
+        st.info("No runs yet. Start one on the Train page, from Home, or on any page that offers one.")
+        return
+    st.dataframe(runs_overview(runs, current=state.current), hide_index=True, width="stretch",
+                 column_config={"memory (MB)": st.column_config.NumberColumn(format="%.1f")})
+    for run in runs:
+        _render_row(run)
+
+
+def _render_row(run: Run) -> None:
+    state = get_state()
+    with st.container(border=True):
+        c_name, c_status, c_current, c_save, c_download, c_close = st.columns([3, 2.2, 1.2, 1.2, 1.4, 1.1],
+                                                                               vertical_alignment="center")
+        key = f"{RENAME}.{run.id}"
+        seed(key, run.name)
+        c_name.text_input("Name", key=key, on_change=_rename, args=(run.id,), label_visibility="collapsed",
+                          help="Rename the run (press Enter)")
+        trainer = run.trainer
+        progress = f"step {run.step:,}" + (f" of {trainer.config.max_steps:,}" if trainer else "")
+        c_status.text(f"{STATUS.get(run.status, run.status)} · {progress}")
+        is_current = state.current == run.id
+        c_current.button("⭐ Current" if is_current else "Make current", key=f"{CURRENT}.{run.id}",
+                         disabled=is_current, width="stretch", on_click=state.set_current, args=(run.id,),
+                         help="The sidebar's model: the Train page trains it, and pages show it")
+        c_save.button("💾 Save", key=f"{SAVE}.{run.id}", on_click=_save, args=(run.id,), width="stretch",
+                      disabled=trainer is None, help="Keep a checkpoint in this session's list")
+        with c_download:
+            download_run(run, f"{DOWNLOAD}.{run.id}", "⬇️ Download")
+        c_close.button("🗑️ Close", key=f"{CLOSE}.{run.id}", on_click=_ask_close, args=(run.id,), width="stretch")
+        if st.session_state.get(CLOSING) == run.id:
+            unsaved = "" if any(label.startswith(f"{run.name} @ ") for label in state.saved) else \
+                " It has no saved checkpoint: its weights and history will be gone."
+            st.warning(f"Close '{run.name}'?{unsaved}")
+            c1, c2, _ = st.columns([1.4, 1, 4])
+            c1.button("Yes, close it", key=f"{CONFIRM}.{run.id}", type="primary", on_click=_close, args=(run.id,))
+            c2.button("Keep it", key=f"{CANCEL}.{run.id}", on_click=_cancel_close)
