@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
@@ -35,3 +37,12 @@ def by_key(at: AppTest, kind: str, key: str):
 
 def texts(at: AppTest, kind: str) -> list[str]:
     return [str(e.value) for e in at.get(kind)]
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 60.0, what: str = "the condition") -> None:
+    """Wait for background training (the scheduler's workers) to reach ``condition``."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+        time.sleep(0.05)

@@ -21,3 +21,12 @@ torch.set_num_threads(2)
 @pytest.fixture(autouse=True)
 def _seed():
     torch.manual_seed(0)
+
+
+@pytest.fixture(autouse=True)
+def _quiet_scheduler():
+    """Runs a test started must not go on training (and slowing) the tests after it."""
+    yield
+    from explorer.training.scheduler import get_scheduler
+
+    get_scheduler().forget_all()

@@ -4,7 +4,7 @@ gives messages; the experiment starts four session runs."""
 from __future__ import annotations
 
 import pytest
-from apptest_helpers import by_key, open_page, state, texts
+from apptest_helpers import by_key, open_page, state, texts, wait_until
 
 from explorer.models.pretrained import MINILM, PRETRAINED_MODELS
 from explorer.ui.positions.experiment import START
@@ -94,8 +94,7 @@ def test_the_experiment_starts_four_session_runs() -> None:
     runs = list(state(at).runs.values())
     assert sorted(r.config.positional for r in runs) == ["learned", "none", "rotary", "sinusoidal"]
     assert all(r.trainer.is_running for r in runs)
-    for run in runs:  # train them to the end here (the sidebar fragment would, tick by tick)
-        run.trainer.step(n_steps=20)
+    wait_until(lambda: all(r.trainer.status == "done" for r in runs), what="the scheduler to train the four")
     at.run()
     assert not at.exception, at.exception
     assert any("Length generalisation" in str(m.value) for m in at.markdown)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from apptest_helpers import by_key, open_page, state, texts
+from apptest_helpers import by_key, open_page, state, texts, wait_until
 
 from explorer.training.checkpoints import checkpoint_from_trainer, to_bytes
 
@@ -29,8 +29,7 @@ def test_start_ticks_and_pause_stops() -> None:
     run = _create_reverse_run(at)
     assert run.trainer.is_running  # "Train this model" creates and starts
     first = run.step
-    at.run()  # one fragment tick
-    assert run.step > first
+    wait_until(lambda: run.step > first, what="training on the server's clock")
     at.button(key="controls.pause").click().run()
     assert run.trainer.status == "paused"
     paused_at = run.step
@@ -39,8 +38,7 @@ def test_start_ticks_and_pause_stops() -> None:
     assert run.step == paused_at
     at.button(key="controls.start").click().run()
     assert run.trainer.is_running
-    at.run()
-    assert run.step > paused_at
+    wait_until(lambda: run.step > paused_at, what="training to resume")
 
 
 def test_step_button_runs_the_chosen_number_of_steps() -> None:
@@ -49,8 +47,9 @@ def test_step_button_runs_the_chosen_number_of_steps() -> None:
     at.button(key="controls.pause").click().run()
     before = run.step
     at.number_input(key="controls.step_size").set_value(5).run()
-    at.button(key="controls.step").click().run()
-    assert run.step == before + 5 and run.trainer.status == "paused"
+    at.button(key="controls.step").click().run()  # trained in the background, then paused
+    wait_until(lambda: run.trainer.status == "paused", what="the five steps")
+    assert run.step == before + 5
 
 
 def test_reset_goes_back_to_step_zero() -> None:

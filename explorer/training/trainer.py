@@ -19,9 +19,9 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
-import pandas as pd
 import torch
 
 from explorer.data.batches import Formatted, check_compatible, format_split
@@ -29,9 +29,12 @@ from explorer.data.dataset import TaskData
 from explorer.models import Model, build_model
 from explorer.training.budget import check_step_memory
 from explorer.training.config import TrainConfig
+from explorer.training.control import LiveControl
 from explorer.training.device import default_device
-from explorer.training.metrics import accuracy_counts, forward, loss_fn
+from explorer.training.history import MetricsReadout
+from explorer.training.metrics import accuracy_counts, evaluate_split, forward, loss_fn
 from explorer.training.optim import make_optimizer
+from explorer.training.pacing import Pacer
 
 ACCURACY_ROWS = 16  # train accuracy is measured on this many sequences of each batch (argmax is not free)
 EVAL_TOKENS = 8192  # token tasks validate on at most eval_examples sequences and about this many tokens
@@ -52,7 +55,7 @@ class ChunkResult:
     status: str
 
 
-class Trainer:
+class Trainer(LiveControl, MetricsReadout):
     """Trains ``model`` on ``data`` (formatted once, kept on the device) with ``config``."""
 
     def __init__(self, model: Model, data: TaskData, config: TrainConfig | None = None,
@@ -70,8 +73,11 @@ class Trainer:
         if data.kind != "classification":  # token tasks: about EVAL_TOKENS labelled positions are plenty
             n_val = min(n_val, max(32, EVAL_TOKENS // max(val.inputs.shape[1], 1)))
         self.val_set = val.take(torch.arange(n_val)).to(self.device)
-        # One chunk at a time: Streamlit may start a new script run before the previous one has returned.
+        # One chunk at a time: a scheduler worker and a page may both ask for steps.
         self._lock = threading.Lock()
+        self.pace = Pacer()  # a speed limit for live training (none by default)
+        self._pause_at: int | None = None  # step_through: pause when this step is reached
+        self.wake: Callable[[], None] | None = None  # set by a scheduler: called when the run starts or changes
         self._start_fresh()
 
     # ----------------------------------------------------------------- state
@@ -113,45 +119,12 @@ class Trainer:
             self.snapshot_every *= 2
 
     # ----------------------------------------------------------------- control
-    @property
-    def is_running(self) -> bool:
-        return self.status == "running"
-
-    def start(self) -> None:
-        """Mark the run as running (the caller then calls :meth:`step` repeatedly)."""
-        if self.status == "diverged":
-            return
-        if self.step_count >= self.config.max_steps:
-            self.status, self.message = "done", f"Reached the step target ({self.config.max_steps})."
-            return
-        self.status, self.message = "running", ""
-
-    def pause(self) -> None:
-        if self.status == "running":
-            self.status = "paused"
-
     def reset(self) -> None:
         """Back to the seeded initial weights with an empty history (waits for a running chunk to end)."""
         fresh = build_model(self.model.config, seed=self.model_seed).to(self.device)
         with self._lock:
             self.model.load_state_dict(fresh.state_dict())
             self._start_fresh()
-
-    @property
-    def learned(self) -> bool:
-        """Stopped because ``stop_at_accuracy`` was reached (not because of the step target)."""
-        return self.status == "done" and self.step_count < self.config.max_steps
-
-    def keep_training(self) -> None:
-        """After a stop at ``stop_at_accuracy``: go on to the step target, without that stop."""
-        self.config = TrainConfig.from_dict({**self.config.to_dict(), "stop_at_accuracy": None})
-        if self.learned:
-            self.status, self.message = "running", ""
-
-    def set_max_steps(self, max_steps: int) -> None:
-        self.config = TrainConfig.from_dict({**self.config.to_dict(), "max_steps": max_steps})
-        if self.status == "done" and self.step_count < max_steps:
-            self.status, self.message = "paused", ""
 
     def restore_progress(self, step: int, history: list[dict], val_history: list[dict]) -> None:
         """Continue a run loaded from a checkpoint: its step count and metrics (the weights are already loaded)."""
@@ -190,9 +163,12 @@ class Trainer:
             n_steps = 1
         start = time.perf_counter()
         done = 0
+        was_running = self.status == "running"
         self.model.train()
         while self.step_count < self.config.max_steps:
             if n_steps is not None and done >= n_steps:
+                break
+            if was_running and self.status != "running":  # paused (or reset) while this chunk ran: stop now
                 break
             if time_budget_s is not None and done and time.perf_counter() - start >= time_budget_s:
                 break
@@ -200,6 +176,11 @@ class Trainer:
                 break
             done += 1
             if self.status == "done":  # learned: stop_at_accuracy reached
+                break
+            if self._pause_at is not None and self.step_count >= self._pause_at:
+                self._pause_at = None
+                if self.status == "running":
+                    self.status = "paused"
                 break
         elapsed = time.perf_counter() - start
         if self.step_count >= self.config.max_steps and self.status not in ("diverged", "done"):
@@ -250,21 +231,9 @@ class Trainer:
             self._take_snapshot()
         return True
 
-    def learned_metric(self) -> str:
-        """The validation metric that says a task is learned: whole sequences for source → target tasks."""
-        return "val_sequence_accuracy" if self.data.kind == "seq2seq" else "val_accuracy"
-
-    def _stop_when_learned(self) -> None:
-        """With ``stop_at_accuracy`` set: done once two evaluations in a row reach it (one could be luck)."""
-        target = self.config.stop_at_accuracy
-        if target is None or len(self.val_history) < 2:
-            return
-        metric = self.learned_metric()
-        if all(row[metric] >= target for row in self.val_history[-2:]):
-            self.status = "done"
-            self.message = (f"Learned: validation {'whole-sequence ' if 'sequence' in metric else ''}accuracy "
-                            f"{self.val_history[-1][metric]:.1%} (at least {target:.0%} twice in a row) at step "
-                            f"{self.step_count}.")
+    def fail(self, message: str) -> None:
+        """Stop after an unexpected error: the last good weights are restored, the message says what happened."""
+        self._stop_at_good_weights(message)
 
     def _diverged(self, why: str) -> bool:
         self._stop_at_good_weights(
@@ -296,37 +265,10 @@ class Trainer:
             group["lr"] = lr
 
     # ----------------------------------------------------------------- evaluation
-    @torch.no_grad()
     def evaluate(self, split: Formatted | None = None, batch_size: int = 256) -> dict[str, float]:
-        """Loss (mean over every labelled token of the split, as the training loss is per batch), token accuracy
-        and whole-sequence accuracy on a split (default: validation)."""
-        split = split if split is not None else self.val_set
-        self.model.eval()
-        loss_sum, correct, total, rows_ok, rows = 0.0, 0, 0, 0, 0
-        for start in range(0, len(split), batch_size):
-            batch = split.take(torch.arange(start, min(start + batch_size, len(split)), device=self.device))
-            logits = forward(self.model, batch)
-            c, t, ro, r = accuracy_counts(logits, batch.labels)
-            loss_sum += float(loss_fn(logits, batch.labels)) * t  # the batch's mean times its labelled tokens
-            correct, total, rows_ok, rows = correct + c, total + t, rows_ok + ro, rows + r
-        return {"val_loss": loss_sum / max(total, 1), "val_accuracy": correct / max(total, 1),
-                "val_sequence_accuracy": rows_ok / max(rows, 1)}
+        """Validation loss, token accuracy and whole-sequence accuracy (default split: validation)."""
+        return evaluate_split(self.model, split if split is not None else self.val_set, self.device, batch_size)
 
-    # ----------------------------------------------------------------- reading
-    def metrics_frame(self) -> pd.DataFrame:
-        """Per-step metrics joined with the validation rows (NaN where no evaluation ran)."""
-        steps = pd.DataFrame(self.history, columns=["step", "loss", "accuracy", "lr", "grad_norm", "tokens_per_s"])
-        vals = pd.DataFrame(self.val_history,
-                            columns=["step", "val_loss", "val_accuracy", "val_sequence_accuracy"])
-        return steps.merge(vals, on="step", how="left")
-
-    @property
-    def last_loss(self) -> float | None:
-        return self.history[-1]["loss"] if self.history else None
-
-    def tokens_per_second(self, last: int = 20) -> float:
-        rows = self.history[-last:]
-        return sum(r["tokens_per_s"] for r in rows) / len(rows) if rows else 0.0
 
 
 def _out_of_memory(err: BaseException) -> bool:

@@ -1,10 +1,13 @@
-"""Process-wide settings for the server, applied once by app.py."""
+"""Process-wide settings for the server (applied once by app.py), and which browser session a script run serves."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 import torch
+from streamlit.runtime import Runtime
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 DEFAULT_THREADS = 1
 
@@ -19,3 +22,18 @@ def configure_torch() -> None:
     threads = int(os.environ.get("EXPLORER_TORCH_THREADS", DEFAULT_THREADS))
     if torch.get_num_threads() != threads:
         torch.set_num_threads(threads)
+
+
+def session_id() -> str | None:
+    """The id of the browser session this script run serves (None outside a script run)."""
+    ctx = get_script_run_ctx(suppress_warning=True)
+    return ctx.session_id if ctx is not None else None
+
+
+def session_alive_check(session: str | None) -> Callable[[], bool] | None:
+    """A check that the browser session still has a connected tab (None where it cannot be told: AppTest, bare
+    scripts). Safe to call from any thread."""
+    if session is None or not Runtime.exists():
+        return None
+    runtime = Runtime.instance()
+    return lambda: runtime.is_active_session(session)

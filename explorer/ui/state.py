@@ -9,6 +9,7 @@ elsewhere, never here.
 from __future__ import annotations
 
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +21,8 @@ import streamlit as st
 import torch
 
 from explorer.training.run import Run
+from explorer.training.scheduler import get_scheduler
+from explorer.ui.runtime import session_alive_check, session_id
 
 STATE_KEY = "explorer_state"
 MAX_RUNS = 8  # per session: a classroom server must stay within memory
@@ -54,6 +57,8 @@ class SessionState:
     memo_bytes: dict = field(default_factory=dict)  # the same keys -> size_in_bytes of the result (measured once)
     widgets: dict[str, Any] = field(default_factory=dict)  # widget key -> its value when last drawn (widget_state.py)
     widget_keys: OrderedDict = field(default_factory=OrderedDict)  # the seeded widget keys, least recently drawn first
+    owner: str = ""  # the browser session this state belongs to (the scheduler's fairness unit)
+    alive: Callable[[], bool] | None = field(default=None, repr=False, compare=False)  # is its browser still there?
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
 
     # ----------------------------------------------------------------- runs
@@ -73,6 +78,10 @@ class SessionState:
         if run.id not in self.runs and (problem := self.room_for(1)):
             raise NoRoom(problem)
         self.runs[run.id] = run
+        if run.trainer is not None:
+            state_ref = weakref.ref(self)
+            get_scheduler().add(self.owner or f"state-{id(self)}", run.trainer, alive=self.alive,
+                                on_gone=lambda: _session_gone(state_ref))
         if make_current:
             self.set_current(run.id)
 
@@ -90,7 +99,10 @@ class SessionState:
             self.set_current(PRETRAINED_PREFIX + name)
 
     def remove_run(self, run_id: str) -> None:
-        self.runs.pop(run_id, None)
+        run = self.runs.pop(run_id, None)
+        if run is not None and run.trainer is not None:
+            run.trainer.pause()
+            get_scheduler().remove(run.trainer)
         if self.current == run_id:
             self.set_current(next(iter(self.runs), None))
 
@@ -178,8 +190,27 @@ def size_in_bytes(value: Any, depth: int = 0) -> int:
 def get_state() -> SessionState:
     """This session's state (created on first use)."""
     if STATE_KEY not in st.session_state:
-        st.session_state[STATE_KEY] = SessionState()
+        owner = session_id()
+        st.session_state[STATE_KEY] = SessionState(owner=owner or "", alive=session_alive_check(owner))
     return st.session_state[STATE_KEY]
+
+
+def _session_gone(state_ref: weakref.ref) -> None:
+    """The browser has been gone for the scheduler's grace period: stop and free the session's runs (called by
+    the scheduler, outside any script run; Streamlit keeps a closed session a little longer before dropping it)."""
+    state = state_ref()
+    if state is None:
+        return
+    with state._lock:
+        n_runs = len(state.runs)
+        state.runs.clear()
+        state.saved.clear()
+        state.memo.clear()
+        state.memo_bytes.clear()
+        state.current = None
+        state.current_serial += 1
+        state.notice = (f"This session's browser tab was closed for over a minute: its {n_runs} run(s) were stopped "
+                        "and their memory freed. Download checkpoints to keep runs across sessions.")
 
 
 def pop_notice(state: SessionState) -> str:

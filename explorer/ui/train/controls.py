@@ -17,6 +17,9 @@ TARGET = "controls.target"
 CLEAR = "controls.clear"
 DELETE = "controls.delete"
 KEEP = "controls.keep_training"
+SPEED = "controls.speed"
+SPEEDS = {"full speed": None, "50 steps/s": 50.0, "20 steps/s": 20.0, "10 steps/s": 10.0, "5 steps/s": 5.0,
+          "2 steps/s": 2.0, "1 step/s": 1.0, "1 step / 2 s": 0.5}
 
 
 def _run() -> Run | None:
@@ -34,9 +37,14 @@ def _pause() -> None:
 
 
 def _step() -> None:
+    """n more steps, trained in the background like a running run (so they can be paused), then a pause."""
     if (run := _run()) and run.trainer:
-        run.trainer.pause()
-        run.trainer.step(n_steps=int(st.session_state.get(STEP_SIZE, 1)))
+        run.trainer.step_through(int(st.session_state.get(STEP_SIZE, 1)))
+
+
+def _set_speed() -> None:
+    if (run := _run()) and run.trainer:
+        run.trainer.set_speed(SPEEDS[st.session_state[f"{SPEED}.{run.id}"]])
 
 
 def _keep_training() -> None:
@@ -77,8 +85,9 @@ def render_controls(run: Run) -> None:
     c1.button("▶️ Start", key=START, on_click=_start, disabled=running or trainer.status in ("diverged", "done"),
               type="primary", width="stretch")
     c2.button("⏸️ Pause", key=PAUSE, on_click=_pause, disabled=not running, width="stretch")
-    c3.button("⏭️ Step", key=STEP, on_click=_step, disabled=running or trainer.status == "diverged",
-              width="stretch", help="Run the number of optimizer steps on the right, then stop")
+    c3.button("⏭️ Step", key=STEP, on_click=_step, disabled=running or trainer.status in ("diverged", "done"),
+              width="stretch", help="Train the number of optimizer steps on the right, then pause (⏸️ stops them "
+                                    "sooner)")
     seed(STEP_SIZE, 1)
     c4.number_input("Steps per ⏭️", 1, 1000, key=STEP_SIZE, help="Optimizer steps that one click on ⏭️ Step runs")
     c5.button("↺ Reset", key=RESET, on_click=_reset, width="stretch",
@@ -86,6 +95,12 @@ def render_controls(run: Run) -> None:
     st.session_state[f"{TARGET}.{run.id}"] = trainer.config.max_steps  # the trainer's own value (presets change it)
     c6.number_input("Step target", 1, 1_000_000, step=500, key=f"{TARGET}.{run.id}", on_change=_set_target,
                     help="Training stops at this step; raise it to train further")
+    speeds = list(SPEEDS)
+    current = next((name for name, value in SPEEDS.items() if value == trainer.steps_per_second), speeds[0])
+    st.session_state[f"{SPEED}.{run.id}"] = current  # the trainer's own pace
+    st.select_slider("Speed", speeds, key=f"{SPEED}.{run.id}", on_change=_set_speed,
+                     help="Slow training down to narrate it step by step; training goes on in the background on any "
+                          "page, at most this fast")
     if trainer.status == "diverged":
         st.error(f"🛑 {trainer.message}")
         st.button("Keep these weights and allow training again", key=CLEAR, on_click=_clear)

@@ -15,7 +15,7 @@ from explorer.ui.state import get_state
 
 def render_live(run: Run) -> None:
     """Curves that follow training; only this fragment reruns on each tick."""
-    interval = TICK_S * 2 if run.trainer and run.trainer.is_running else None
+    interval = TICK_S if run.trainer and run.trainer.is_running else None
 
     @st.fragment(run_every=interval)
     def live() -> None:
