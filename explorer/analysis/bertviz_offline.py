@@ -3,11 +3,14 @@
 bertviz returns HTML whose scripts load require.js, d3 and jQuery from a CDN, so offline it draws nothing. We
 inline jQuery (pip package ``xstatic-jquery``) and d3 v5 (pip package ``mpld3``), both read from the installed
 packages, and replace require.js with a two-line shim that hands them to bertviz's ``requirejs([...], fn)`` call.
-The result contains no external script source and can be shown in an iframe.
+The result contains no external script source. Token strings (which a checkpoint's vocabulary or a typed text
+decides) reach it only as script-safe JSON; the page shows it in an iframe with an opaque origin (a ``data:`` URL,
+see explorer/ui/attention/bertviz.py), so even a script in it could not reach the app's page.
 """
 
 from __future__ import annotations
 
+import base64
 import importlib.util
 import re
 from functools import cache, partial
@@ -50,14 +53,22 @@ def _libraries() -> str:
     return "".join(f"<script type=\"text/javascript\">\n{code}\n</script>\n" for code in (jquery, d3, SHIM))
 
 
+def script_safe_json(text: str) -> str:
+    """JSON made safe inside a <script> block: ``<``, ``>`` and ``&`` written as \\u escapes (the same string to
+    JavaScript), so a token such as ``</script><svg onload=…>`` cannot end the script and start markup."""
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
 def _short_numbers(html: str) -> str:
-    """bertviz's data line made compact: 3 decimals (float64 repr can print 0.12300000000000001), no spaces."""
+    """bertviz's data line made compact (3 decimals: float64 repr can print 0.12300000000000001; no spaces) and
+    script-safe (see :func:`script_safe_json`). The tokens are data there: they never become markup."""
     start = html.find("const params = ")
     end = html.find("\n", start)
     if start < 0 or end < 0:
-        return html
-    data = LIST_SPACE.sub(",", LONG_NUMBER.sub(r"\1", html[start:end]))
-    return html[:start] + data + html[end:]
+        raise BertvizUnavailable("Unexpected bertviz output (no params line): is bertviz 1.4 installed?")
+    prefix = "const params = "
+    data = LIST_SPACE.sub(",", LONG_NUMBER.sub(r"\1", html[start + len(prefix):end]))
+    return html[:start] + prefix + script_safe_json(data) + html[end:]
 
 
 def make_offline(html: str) -> str:
@@ -69,6 +80,12 @@ def make_offline(html: str) -> str:
     html = REQUIRE_CONFIG.sub("", html)
     return "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"></head><body>\n" + _libraries() + html + \
         "\n</body></html>"
+
+
+def opaque_origin_url(html: str) -> str:
+    """The page as a ``data:`` URL. An iframe loading it gets an opaque origin of its own: its scripts run (bertviz
+    needs them) but cannot read or script the app's page, unlike an ``srcdoc`` iframe, which is same-origin."""
+    return "data:text/html;charset=utf-8;base64," + base64.b64encode(html.encode("utf-8")).decode("ascii")
 
 
 def _for_bertviz(t: torch.Tensor) -> tuple[torch.Tensor, ...]:

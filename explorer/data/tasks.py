@@ -19,6 +19,9 @@ from explorer.data.tokenizers import BOS, Tokenizer
 ALPHABET = string.digits + string.ascii_lowercase + string.ascii_uppercase
 
 
+MAX_TASK_TOKENS = 2_000_000  # examples × length of one generated task (≈ 20-60 MB of Python lists)
+
+
 @dataclass(frozen=True)
 class TaskSpec:
     """Parameters of a generated task. Not every task uses every field."""
@@ -39,6 +42,21 @@ class TaskSpec:
             raise ValueError(f"n_symbols must be between 2 and 1000, got {self.n_symbols}.")
         if not 1 <= self.n_train <= 200_000 or not 1 <= self.n_val <= 50_000:
             raise ValueError("n_train must be 1..200,000 and n_val 1..50,000.")
+        if self.n_tokens > MAX_TASK_TOKENS:
+            raise ValueError(f"This task would hold about {self.n_tokens:,} tokens ({self.n_train + self.n_val:,} "
+                             f"examples × up to {self.tokens_per_example} tokens); a generated task is limited to "
+                             f"{MAX_TASK_TOKENS:,} tokens so that a shared server keeps its memory. Use fewer "
+                             "examples or shorter sequences.")
+
+    @property
+    def tokens_per_example(self) -> int:
+        """An upper bound of one example's tokens (source and target of a seq2seq task)."""
+        return 4 if self.name == "modular_addition" else 2 * self.seq_len + 2
+
+    @property
+    def n_tokens(self) -> int:
+        """An upper bound of the tokens the task holds (train and validation)."""
+        return (self.n_train + self.n_val) * self.tokens_per_example
 
 
 def symbols(n: int) -> list[str]:

@@ -12,6 +12,7 @@ from collections import Counter
 from pathlib import Path
 
 from explorer.data.dataset import TaskData
+from explorer.data.names import safe_name
 from explorer.data.text_tasks import classification_task, lm_task_from_text
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
@@ -38,7 +39,7 @@ def decode_upload(filename: str, data: bytes) -> str:
     if len(data) > MAX_UPLOAD_BYTES:
         raise UploadError(f"{filename} is {_mb(len(data))}, over the {MAX_UPLOAD_BYTES // (1024 * 1024)} MB limit "
                           f"for uploads. Upload a shorter excerpt.")
-    if data.startswith(_UTF16_BOMS):
+    if data.startswith(_UTF16_BOMS) or _looks_like_utf16(data):
         raise UploadError(f"{filename} is saved as UTF-16. Save it again as UTF-8 (in Excel: 'CSV UTF-8'; "
                           f"in a text editor: encoding 'UTF-8').")
     if b"\x00" in data:
@@ -53,8 +54,17 @@ def decode_upload(filename: str, data: bytes) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+def _looks_like_utf16(data: bytes) -> bool:
+    """UTF-16 without a byte-order mark: text of mostly ASCII characters has a zero byte in every other place."""
+    sample = data[:4096]
+    if len(sample) < 4 or b"\x00" not in sample:
+        return False
+    even, odd = sample[0::2], sample[1::2]
+    return max(even.count(0) / len(even), odd.count(0) / len(odd)) > 0.3 and min(even.count(0), odd.count(0)) == 0
+
+
 def _task_name(filename: str) -> str:
-    return Path(filename).name or "upload"
+    return safe_name(Path(filename).name, default="upload")
 
 
 # ----------------------------------------------------------------------------------------------- text

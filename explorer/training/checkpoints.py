@@ -19,15 +19,18 @@ from safetensors import SafetensorError
 from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 
+from explorer.data.names import safe_name
+from explorer.data.tasks import TASKS, TaskSpec
 from explorer.data.tokenizers import Tokenizer
 from explorer.models import Model, ModelConfig, build_model, config_from_dict
 from explorer.training.config import TrainConfig
 
 FORMAT = "sequence-model-explorer/1"
-MAX_CHECKPOINT_BYTES = 200 * 2**20
+MAX_CHECKPOINT_BYTES = 128 * 2**20  # a 30 M-parameter model (the largest the app builds) is 120 MB
 MAX_HISTORY_ROWS = 2000
 MAX_STEP = 10**7
 MAX_NAME_CHARS = 80
+TASK_FIELDS = ("name", "seq_len", "n_symbols", "n_train", "n_val", "seed")  # TaskSpec's fields
 # The metrics the app reads from each row (trainer.py writes them; pages, tables and curves read them).
 HISTORY_FIELDS = ("step", "loss", "accuracy", "lr", "grad_norm", "tokens_per_s")
 VAL_HISTORY_FIELDS = ("step", "val_loss", "val_accuracy")
@@ -101,6 +104,9 @@ def _read_metadata(data: bytes) -> dict[str, str]:
         header = json.loads(data[8:8 + header_len])
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise _not_safetensors(data, "unreadable header") from err
+    except RecursionError as err:
+        raise CheckpointError("The checkpoint's header is nested far too deeply to be a checkpoint of this app.") \
+            from err
     metadata = header.get("__metadata__") if isinstance(header, dict) else None
     if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
         raise CheckpointError(
@@ -121,6 +127,8 @@ def _json_field(metadata: dict[str, str], key: str, default: Any = None) -> Any:
         return json.loads(metadata[key])
     except json.JSONDecodeError as err:
         raise CheckpointError(f"The checkpoint's '{key}' entry is not valid JSON.") from err
+    except RecursionError as err:
+        raise CheckpointError(f"The checkpoint's '{key}' entry is nested far too deeply.") from err
 
 
 def from_bytes(data: bytes, max_bytes: int = MAX_CHECKPOINT_BYTES) -> Checkpoint:
@@ -143,9 +151,7 @@ def from_bytes(data: bytes, max_bytes: int = MAX_CHECKPOINT_BYTES) -> Checkpoint
     history = _history(metadata, "history", HISTORY_FIELDS)
     val_history = _history(metadata, "val_history", VAL_HISTORY_FIELDS, VAL_HISTORY_OPTIONAL)
     train_config = _train_config(_json_field(metadata, "train_config", {}))
-    info = _json_field(metadata, "data", {})
-    if not isinstance(info, dict):
-        raise CheckpointError(f"The checkpoint's 'data' entry must be a JSON object; got {_kind(info)}.")
+    info = _data_info(_json_field(metadata, "data", {}))
     try:
         tensors = load_tensors(data)
     except SafetensorError as err:
@@ -229,9 +235,24 @@ def _train_config(raw: Any) -> dict[str, Any]:
         raise CheckpointError(f"The checkpoint's training settings are invalid: {err}") from err
 
 
+def _data_info(info: Any) -> dict[str, Any]:
+    """The description of the data. A generated task is checked against the limits the Train form has, before
+    anything is generated: a small file must not make the server build a task of millions of examples."""
+    if not isinstance(info, dict):
+        raise CheckpointError(f"The checkpoint's 'data' entry must be a JSON object; got {_kind(info)}.")
+    params = info.get("params")
+    if info.get("origin") == "generated" and isinstance(params, dict) and params.get("name") in TASKS:
+        fields = {k: v for k, v in params.items() if k in TASK_FIELDS}
+        if all(isinstance(v, int) and not isinstance(v, bool) for k, v in fields.items() if k != "name"):
+            try:
+                TaskSpec(**fields)
+            except (TypeError, ValueError) as err:
+                raise CheckpointError(f"The checkpoint's task cannot be rebuilt here: {err}") from err
+    return info
+
+
 def _name(raw: str) -> str:
-    name = " ".join(raw.split())[:MAX_NAME_CHARS].strip()  # no control characters, newlines or huge names
-    return name or "checkpoint"
+    return safe_name(raw, default="checkpoint", limit=MAX_NAME_CHARS)  # inert in Markdown, one line, short
 
 
 def _check_weights(config: ModelConfig, tensors: dict[str, torch.Tensor]) -> None:

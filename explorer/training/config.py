@@ -8,7 +8,7 @@ from typing import Any
 
 OPTIMIZERS = ("adam", "adamw", "sgd")
 MAX_SEED = 2**32 - 1
-MAX_SNAPSHOT_BUDGET_MB = 1024  # per run; the default is 16
+MAX_SNAPSHOT_BUDGET_MB = 16  # per run (also the default): what a class server can give each run
 
 
 def _is_real(value: Any) -> bool:

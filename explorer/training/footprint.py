@@ -30,3 +30,14 @@ def run_memory_bytes(run: Run) -> int:
     moments = OPTIMIZER_COPIES.get(trainer.config.optimizer, 2) * weights
     snapshots = sum(_tensor_bytes(s.values()) for s in trainer.snapshots.values())
     return weights * 2 + moments + snapshots  # live weights + last good copy, optimizer, snapshots
+
+
+def run_peak_bytes(run: Run) -> int:
+    """What ``run`` will hold at most: weights, the fallback copy and optimizer moments, and full snapshots."""
+    weights = weights_bytes(run)
+    trainer = run.trainer
+    if trainer is None:
+        return weights
+    moments = OPTIMIZER_COPIES.get(trainer.config.optimizer, 2) * weights
+    snapshots = min(int(trainer.config.snapshot_budget_mb * 2**20), weights * trainer.config.max_snapshots)
+    return weights * 2 + moments + max(snapshots, 2 * weights)

@@ -41,6 +41,7 @@ EVAL_TOKENS = 8192  # token tasks validate on at most eval_examples sequences an
 GOOD_COPY_EVERY = 10  # steps between copies of the last good weights (the divergence fallback)
 EXPLODE_FACTOR = 5.0  # a loss this many times its starting level ...
 EXPLODE_STEPS = 3  # ... for this many steps in a row counts as diverged
+MAX_HISTORY = 20_000  # per-step rows kept; beyond, the older half is thinned to every other row
 HEALTHY_FACTOR = 1.5  # the fallback copy is refreshed only while the loss is at most this factor of it
 
 
@@ -221,6 +222,9 @@ class Trainer(LiveControl, MetricsReadout):
             "lr": self.optimizer.param_groups[0]["lr"], "grad_norm": grad_norm,
             "tokens_per_s": batch.n_tokens / max(seconds, 1e-9),
         })
+        if len(self.history) > MAX_HISTORY:  # a million-step run must not grow without bound
+            half = len(self.history) // 2
+            self.history = self.history[:half:2] + self.history[half:]
         if self.step_count % GOOD_COPY_EVERY == 0 and loss_value <= HEALTHY_FACTOR * reference:
             self._good_state, self._good_step = self._cpu_state(), self.step_count
         if self.step_count % self.config.eval_every == 0 or self.step_count == self.config.max_steps:

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer.training.checkpoints import checkpoint_from_trainer, from_bytes, to_bytes
+from explorer.data.names import plain_markdown
+from explorer.training.checkpoints import MAX_CHECKPOINT_BYTES, checkpoint_from_trainer, from_bytes, to_bytes
 from explorer.training.run import Run, run_from_checkpoint
 from explorer.ui.state import get_state
 from explorer.ui.widget_state import seed
@@ -92,7 +93,8 @@ def render_saved() -> None:
 
 
 def render_upload() -> None:
-    upload = st.file_uploader("Open a checkpoint (.safetensors saved by this app)", type=["safetensors"], key=UPLOAD)
+    upload = st.file_uploader("Open a checkpoint (.safetensors saved by this app)", type=["safetensors"], key=UPLOAD,
+                              max_upload_size=MAX_CHECKPOINT_BYTES // 2**20)
     if upload is not None:
         _open_upload(upload)
 
@@ -108,18 +110,18 @@ def _open_upload(upload) -> None:
     if upload.file_id in state.seen_uploads:
         return
     if problem := state.room_for(1):  # before any parsing; the file stays in the uploader for later
-        st.warning(f"{upload.name} is not opened yet: {problem}")
+        st.warning(f"{plain_markdown(upload.name)} is not opened yet: {problem}")
         return
     state.seen_uploads.add(upload.file_id)
     try:
         opened = _open_run(upload.getvalue())
     except OPEN_ERRORS as err:
-        failed[upload.file_id] = f"{upload.name}: {err}"
+        failed[upload.file_id] = plain_markdown(f"{upload.name}: {err}")
         while len(failed) > MAX_FAILED:
             del failed[next(iter(failed))]
         st.error(failed[upload.file_id])
         return
     state.add_run(opened)
-    st.success(f"Opened {upload.name} as run '{opened.name}'"
+    st.success(f"Opened {plain_markdown(upload.name)} as run '{opened.name}'"
                + ("" if opened.trainer else " (inspect only: its data is not available here)."))
     st.rerun()

@@ -1,7 +1,8 @@
 """Cached loaders for read-only data shared by every session (generated tasks, corpora, uploads).
 
 ``TaskData`` is never modified after it is built (trainers format their own tensors from it), so one
-copy per distinct request serves the whole server.
+copy per distinct request serves the whole server. The caches are bounded in entries and time: a generated task is
+at most MAX_TASK_TOKENS tokens (tens of MB), a corpus task a few tens of MB, an upload at most 10 MB of text.
 """
 
 from __future__ import annotations
@@ -15,22 +16,22 @@ from explorer.data.tasks import TaskSpec, make_task
 from explorer.data.uploads import read_csv_upload, read_text_upload
 
 
-@st.cache_resource(max_entries=32, show_spinner="Generating the task…")
+@st.cache_resource(max_entries=8, ttl=3600, show_spinner="Generating the task…")
 def generated_task(spec: TaskSpec) -> TaskData:
     return make_task(spec)
 
 
-@st.cache_resource(max_entries=8, show_spinner="Reading the corpus…")
+@st.cache_resource(max_entries=4, ttl=3600, show_spinner="Reading the corpus…")
 def corpus_task(name: str, mode: str | None, max_vocab: int, max_len: int, max_chars: int | None) -> TaskData:
     return load_corpus(name, mode=mode, max_vocab=max_vocab, max_len=max_len, max_chars=max_chars)
 
 
-@st.cache_resource(max_entries=4, show_spinner="Loading the dataset…")
+@st.cache_resource(max_entries=4, ttl=3600, show_spinner="Loading the dataset…")
 def hub_task(name: str, mode: str | None, max_vocab: int, max_len: int, max_examples: int | None) -> TaskData:
     return load_hf_dataset(name, mode=mode, max_vocab=max_vocab, max_len=max_len, max_examples=max_examples)
 
 
-@st.cache_resource(max_entries=8, show_spinner="Reading the upload…")
+@st.cache_resource(max_entries=8, ttl=1800, show_spinner="Reading the upload…")
 def upload_task(filename: str, data: bytes, mode: str, text_column: str | None, label_column: str | None,
                 max_vocab: int) -> TaskData:
     if filename.lower().endswith(".csv"):

@@ -20,12 +20,15 @@ import pandas as pd
 import streamlit as st
 import torch
 
+from explorer.data.names import safe_name
+from explorer.training.footprint import run_memory_bytes, run_peak_bytes
 from explorer.training.run import Run
 from explorer.training.scheduler import get_scheduler
 from explorer.ui.runtime import session_alive_check, session_id
 
 STATE_KEY = "explorer_state"
 MAX_RUNS = 8  # per session: a classroom server must stay within memory
+MAX_SESSION_MB = 400  # per session: runs' weights, optimizer state and snapshots (30 sessions in 12 GB)
 MAX_MEMO = 64
 MAX_MEMO_BYTES = 512 * 2**20  # results that hold tensors (frozen model copies, records) count by their size
 MAX_SAVED = 12  # checkpoints kept in a session's list
@@ -52,6 +55,7 @@ class SessionState:
     slide_theme: bool = False
     seen_uploads: set[str] = field(default_factory=set)  # file ids already turned into runs
     loaded_datasets: set[str] = field(default_factory=set)  # hub datasets this session has loaded
+    generated_specs: set = field(default_factory=set)  # large generated tasks this session asked for (Generate)
     notice: str = ""  # one message to show on the next page render (e.g. a run was dropped)
     memo: OrderedDict = field(default_factory=OrderedDict)  # (run id, step, what) -> result
     memo_bytes: dict = field(default_factory=dict)  # the same keys -> size_in_bytes of the result (measured once)
@@ -73,10 +77,20 @@ class SessionState:
         return (f"This needs {n_new} new run{'s' if n_new != 1 else ''} and the session has room for {free} "
                 f"(at most {MAX_RUNS} runs each; it has {len(self.runs)}). Close or save some in 🗂️ Your runs first.")
 
+    def memory_bytes(self) -> int:
+        """What the session's runs hold now."""
+        return sum(run_memory_bytes(r) for r in self.runs.values())
+
     def add_run(self, run: Run, make_current: bool = True) -> None:
         """Add a run (raises :class:`NoRoom` when the session is full: no run is ever closed to make room)."""
         if run.id not in self.runs and (problem := self.room_for(1)):
             raise NoRoom(problem)
+        if run.id not in self.runs:
+            need, used, cap = run_peak_bytes(run), self.memory_bytes(), MAX_SESSION_MB * 2**20
+            if used + need > cap:
+                raise NoRoom(f"This run would need up to {need / 2**20:,.0f} MB (weights, optimizer state and "
+                             f"snapshots); the session holds {used / 2**20:,.0f} MB of its {MAX_SESSION_MB} MB. Close "
+                             "or save runs in 🗂️ Your runs, or choose a smaller model.")
         self.runs[run.id] = run
         if run.trainer is not None:
             state_ref = weakref.ref(self)
@@ -120,6 +134,8 @@ class SessionState:
         return [r for r in self.runs.values() if r.trainer is not None and r.trainer.is_running]
 
     def unique_name(self, base: str) -> str:
+        """``base`` made safe (explorer.data.names) and distinct from the session's other run names."""
+        base = safe_name(base)
         names = {r.name for r in self.runs.values()}
         if base not in names:
             return base

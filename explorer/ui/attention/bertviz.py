@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer.analysis.attention import AttentionSet
-from explorer.analysis.bertviz_offline import MAX_TOKENS, BertvizUnavailable, bertviz_html
+from explorer.analysis.bertviz_offline import MAX_TOKENS, BertvizUnavailable, bertviz_html, opaque_origin_url
 from explorer.ui.state import get_state
 from explorer.ui.widget_state import seed, seed_choice
 
@@ -36,7 +36,7 @@ def render_bertviz(sets: list[AttentionSet], layers: tuple[int, ...], memo_key: 
         st.info(note)
     n_drawn = min(n, MAX_TOKENS)
     height = 180 + 22 * n_drawn if view == "head" else 140 + 125 * len(layers)
-    st.iframe(html, height=min(height, 2400))
+    st.iframe(opaque_origin_url(html), height=min(height, 2400))
     st.caption("bertviz (Vig 2019), drawn from the patterns above: in the head view hover a token to see where it "
                "looks, click a colour to show one head, double-click to show only it. Cross-attention appears as "
                "an extra view for encoder-decoder models. Runs fully offline.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from explorer.data.names import plain_markdown
 from explorer.data.tasks import TaskSpec
 from explorer.models.pretrained import PRETRAINED_MODELS, SUPPORTED, packaged_name
 from explorer.ui.attention.inputs import is_attention_run
@@ -45,7 +46,7 @@ def render_opener() -> None:
                 return
             model, error = get_pretrained(name)
             if model is None:
-                st.error(error)
+                st.error(plain_markdown(error))
                 return
             state.open_pretrained(name)
             set_value(MODEL, PRETRAINED_PREFIX + name)  # this page shows it; the sidebar's model stays

@@ -10,10 +10,9 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer.analysis.runs_table import runs_overview
-from explorer.training.footprint import run_memory_bytes
 from explorer.training.run import Run
 from explorer.ui.checkpoints import download_run, save_run
-from explorer.ui.state import MAX_RUNS, get_state
+from explorer.ui.state import MAX_RUNS, MAX_SESSION_MB, get_state
 from explorer.ui.widget_state import forget, seed
 
 RENAME = "runs.rename"
@@ -63,11 +62,13 @@ def _save(run_id: str) -> None:
 def render_summary() -> None:
     """How full the session is: runs and memory, against the limits."""
     state = get_state()
-    used = sum(run_memory_bytes(r) for r in state.runs.values())
-    st.caption(f"{len(state.runs)} of {MAX_RUNS} runs · {used / 2**20:,.1f} MB of weights, optimizer state and "
-               "snapshots. A session keeps at most "
-               f"{MAX_RUNS} runs: when a button needs more, it says so first; close or save runs here to make room. "
-               "Saved checkpoints stay in this session's list until the session ends; download them to keep them.")
+    used = state.memory_bytes()
+    st.progress(min(1.0, used / (MAX_SESSION_MB * 2**20)),
+                text=f"{len(state.runs)} of {MAX_RUNS} runs · {used / 2**20:,.1f} of {MAX_SESSION_MB} MB "
+                     "(weights, optimizer state and snapshots)")
+    st.caption(f"A session keeps at most {MAX_RUNS} runs and {MAX_SESSION_MB} MB: when a button needs more, it says "
+               "so first and nothing is closed for you; close or save runs here to make room. Saved checkpoints stay "
+               "in this session's list until the session ends; download them to keep them.")
 
 
 def render_runs() -> None:

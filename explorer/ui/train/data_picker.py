@@ -8,6 +8,7 @@ from explorer.data.corpora import CORPORA, CorpusNotCached, corpus_status, fetch
 from explorer.data.dataset import TaskData
 from explorer.data.downloads import DownloadError
 from explorer.data.hub_datasets import HF_DATASETS
+from explorer.data.names import plain_markdown
 from explorer.data.tasks import TASK_DEFAULTS, TASK_TITLES, TaskSpec
 from explorer.data.uploads import LABEL_COLUMNS, MAX_UPLOAD_BYTES, TEXT_COLUMNS, UploadError, csv_columns, guess_column
 from explorer.ui import loaders
@@ -30,6 +31,8 @@ LABEL_COLUMN = "data.label_column"
 HUB = "data.hub"
 HUB_LOAD = "data.hub_load"
 DOWNLOAD = "data.download"
+GENERATE = "data.generate"
+INSTANT_TOKENS = 300_000  # smaller generated tasks are built as soon as the form changes (well under a second)
 
 SOURCES = ["Generated task", "Packaged corpus", "Upload a file", "Hugging Face dataset (online)"]
 MAX_VOCAB = 10_000
@@ -48,7 +51,7 @@ def pick_data() -> TaskData | None:
             return _upload()
         return _hub()
     except (ValueError, UploadError, DownloadError, CorpusNotCached) as err:
-        st.error(str(err))
+        st.error(plain_markdown(err))  # messages may quote a file's names and columns
         return None
 
 
@@ -68,8 +71,15 @@ def _generated() -> TaskData:
                                 disabled=name in ("brackets", "remember_first", "grammar"))
     n_train = c3.number_input("Training examples", 100, 200_000, step=500, key=N_TRAIN)
     task_seed = c4.number_input("Seed", 0, 10**6, key=SEED)
-    data = loaders.generated_task(TaskSpec(name=name, seq_len=int(seq_len), n_symbols=int(n_symbols),
-                                           n_train=int(n_train), n_val=500, seed=int(task_seed)))
+    spec = TaskSpec(name=name, seq_len=int(seq_len), n_symbols=int(n_symbols), n_train=int(n_train), n_val=500,
+                    seed=int(task_seed))  # raises ValueError (shown) beyond MAX_TASK_TOKENS, before any work
+    state = get_state()
+    if spec.n_tokens > INSTANT_TOKENS and spec not in state.generated_specs:
+        st.info(f"This task holds about {spec.n_tokens:,} tokens: it takes a moment to generate.")
+        if not st.button("⚙️ Generate the task", key=GENERATE):
+            return None
+    data = loaders.generated_task(spec)
+    state.generated_specs.add(spec)
     st.caption(data.description)
     return data
 
@@ -114,7 +124,7 @@ def _corpus() -> TaskData | None:
 def _upload() -> TaskData | None:
     st.caption(f"A .txt file trains a language model; a .csv file with a text and a label column trains a "
                f"classifier. Up to {MAX_UPLOAD_BYTES // 2**20} MB, UTF-8.")
-    upload = st.file_uploader("File", type=["txt", "csv"], key=UPLOAD)
+    upload = st.file_uploader("File", type=["txt", "csv"], key=UPLOAD, max_upload_size=MAX_UPLOAD_BYTES // 2**20)
     if upload is None:
         return None
     data = upload.getvalue()
@@ -132,8 +142,8 @@ def _upload() -> TaskData | None:
         label_column = c2.selectbox("Label column", columns, index=None, key=f"{LABEL_COLUMN}.{upload.file_id}",
                                     placeholder="Choose the label column")
         if label_column is None:
-            st.info(f"No column of {upload.name} is named like a label ({', '.join(LABEL_COLUMNS)}): choose the "
-                    "column that holds each row's class.")
+            st.info(f"No column of {plain_markdown(upload.name)} is named like a label "
+                    f"({', '.join(LABEL_COLUMNS)}): choose the column that holds each row's class.")
             return None
     modes = ["word", "char"] if is_csv else ["char", "word"]
     seed_choice(UPLOAD_MODE, modes)
