@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -36,7 +37,8 @@ def by_key(at: AppTest, kind: str, key: str):
 
 
 def texts(at: AppTest, kind: str) -> list[str]:
-    return [str(e.value) for e in at.get(kind)]
+    """The texts of every element of ``kind``, as a reader sees them (Markdown's backslash escapes removed)."""
+    return [re.sub(r"\\(.)", r"\1", str(e.value)) for e in at.get(kind)]
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 60.0, what: str = "the condition") -> None:

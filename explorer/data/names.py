@@ -12,7 +12,7 @@ import unicodedata
 
 MAX_NAME_CHARS = 80
 UNSAFE = re.compile(r"[^\w \u00b7\-.,:;()#+×/@'&%=]")  # \u00b7: the middle dot of "LSTM · copy"
-MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:])")
+MARKDOWN_SPECIALS = re.compile(r"([\\`*_\[\]<>!~$])")  # what makes images, links, HTML, emphasis, code, maths
 
 
 def safe_name(raw: object, default: str = "run", limit: int = MAX_NAME_CHARS) -> str:

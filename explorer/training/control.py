@@ -7,11 +7,14 @@ second), ``set_max_steps``, and the optional stop at ``TrainConfig.stop_at_accur
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 from explorer.data.dataset import TaskData
 from explorer.training.config import TrainConfig
 from explorer.training.pacing import Pacer
+
+PAUSE_WAIT_S = 5.0  # longest a pause waits for a step in progress (a huge model's step)
 
 
 class LiveControl:
@@ -27,6 +30,7 @@ class LiveControl:
     pace: Pacer
     wake: Callable[[], None] | None
     _pause_at: int | None
+    _lock: threading.Lock
 
     @property
     def is_running(self) -> bool:
@@ -79,9 +83,12 @@ class LiveControl:
 
 
     def pause(self) -> None:
+        """Stop training; returns once a chunk in progress has ended (at most one step later)."""
         self._pause_at = None
         if self.status == "running":
             self.status = "paused"
+        if self._lock.acquire(timeout=PAUSE_WAIT_S):  # the worker's chunk sees the status and stops
+            self._lock.release()
 
 
     @property

@@ -19,7 +19,6 @@ default is one worker; ``EXPLORER_TRAIN_WORKERS`` overrides it. Processes are wh
 
 from __future__ import annotations
 
-import itertools
 import logging
 import os
 import threading
@@ -45,7 +44,7 @@ class _Owner:
     on_gone: Callable[[], None] | None = None
     used_s: float = 0.0  # training time given to this owner (the fairness measure)
     dead_since: float | None = None
-    turn: itertools.count = field(default_factory=itertools.count)
+    turn: int = 0  # round-robin position among the owner's trainers (advanced when one of them is chosen)
 
 
 class Scheduler:
@@ -135,7 +134,7 @@ class Scheduler:
             trainers = [t for t in self._live(owner) if t.is_running and id(t) not in self._busy]
             if not trainers or (best is not None and owner.used_s >= best[0].used_s):
                 continue
-            start = next(owner.turn) % len(trainers)
+            start = owner.turn % len(trainers)
             for trainer in trainers[start:] + trainers[:start]:
                 due = trainer.due_steps(now)
                 if due is None or due > 0:
@@ -162,6 +161,7 @@ class Scheduler:
                         continue
                 else:
                     owner, trainer, due = picked
+                    owner.turn += 1
                     self._busy.add(id(trainer))
             for callback in gone:  # outside the lock: a callback may touch the session
                 _call(callback)
@@ -169,7 +169,7 @@ class Scheduler:
                 continue
             started = time.perf_counter()
             try:
-                trainer.step(n_steps=due, time_budget_s=self.chunk_s)
+                trainer.step(n_steps=due, time_budget_s=self.chunk_s, only_if_running=True)
             except Exception:  # a trainer that raises must not kill the worker that trains everyone else
                 LOG.exception("Training chunk failed; the run is stopped")
                 trainer.fail("Training stopped: an unexpected error in a training step (see the server log).")

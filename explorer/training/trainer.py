@@ -140,11 +140,16 @@ class Trainer(LiveControl, MetricsReadout):
         return self.snapshots[step]
 
     # ----------------------------------------------------------------- training
-    def step(self, n_steps: int | None = None, time_budget_s: float | None = None) -> ChunkResult:
+    def step(self, n_steps: int | None = None, time_budget_s: float | None = None,
+             only_if_running: bool = False) -> ChunkResult:
         """Run up to ``n_steps`` optimizer steps, stopping early when the time budget is spent,
         the step target is reached, or the loss diverges. With neither bound, runs one step.
-        Returns at once (0 steps) while another thread is training this run."""
+        Returns at once (0 steps) while another thread is training this run, and (``only_if_running``: the
+        scheduler's call) when the run was paused or reset meanwhile."""
         if self.status == "diverged" or not self._lock.acquire(blocking=False):
+            return ChunkResult(0, 0.0, self.status)
+        if only_if_running and self.status != "running":
+            self._lock.release()
             return ChunkResult(0, 0.0, self.status)
         try:
             return self._run_chunk(n_steps, time_budget_s)

@@ -1,0 +1,138 @@
+"""A browserless Streamlit client: it speaks the app's own websocket protocol (``streamlit.proto``) to a running
+server, so that a benchmark can play many students at a fraction of a browser's CPU.
+
+It opens ``/_stcore/stream``, asks for script runs (a page, widget values, a button click) and reads the
+ForwardMsgs until the run has finished, keeping what a test needs: the widgets drawn (by their keys), the text
+shown, exceptions, and the fragments the page asked to rerun on a timer (which a browser would tick).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.proto.WidgetStates_pb2 import WidgetState
+from websockets.sync.client import connect
+
+VALUE_FIELDS = {  # widget element type -> the WidgetState field its value travels in
+    "button": "trigger_value", "checkbox": "bool_value", "slider": "double_array_value",
+    "selectbox": "string_value", "radio": "string_value", "text_input": "string_value", "text_area": "string_value",
+    "number_input": "double_value", "multiselect": "string_array_value", "button_group": "string_array_value",
+}
+
+
+@dataclass
+class RunResult:
+    """What one script run drew."""
+
+    seconds: float
+    widgets: dict[str, tuple[str, str]] = field(default_factory=dict)  # user key -> (element type, widget id)
+    texts: list[str] = field(default_factory=list)
+    exceptions: list[str] = field(default_factory=list)
+    finished: bool = False
+    bytes_received: int = 0
+
+
+class StreamlitClient:
+    """One simulated browser tab."""
+
+    def __init__(self, base_url: str, timeout: float = 60.0):
+        self.url = base_url.replace("http://", "ws://").rstrip("/") + "/_stcore/stream"
+        self.timeout = timeout
+        self.ws = connect(self.url, subprotocols=["streamlit"], max_size=None, open_timeout=timeout)
+        self.pages: dict[str, str] = {}  # url path name ("" for the default) -> page script hash
+        self.page_hash = ""
+        self.auto_reruns: dict[str, float] = {}  # fragment id -> interval (s) the page asked for
+        self.widget_values: dict[str, WidgetState] = {}  # widget id -> the last value this client sent
+
+    def close(self) -> None:
+        self.ws.close()
+
+    # ----------------------------------------------------------------- runs
+    def open_page(self, path: str = "") -> RunResult:
+        """Show the page whose URL path (or title) is ``path`` ("" the default page), as a click in the sidebar
+        does: the same session, its widget values kept."""
+        if path and path not in self.pages:
+            raise KeyError(f"No page {path!r}; pages: {sorted(self.pages)}")
+        self.page_hash = self.pages.get(path, self.page_hash)
+        return self.rerun(page_name=path)
+
+    def click(self, result: RunResult, key: str) -> RunResult:
+        """Click the button with user key ``key`` drawn in ``result``."""
+        _, widget_id = result.widgets[key]
+        return self.rerun(extra=[WidgetState(id=widget_id, trigger_value=True)])
+
+    def tick(self, fragment_id: str) -> RunResult:
+        """What a browser's timer does for ``st.fragment(run_every=…)``: rerun that fragment only."""
+        return self.rerun(fragment_id=fragment_id, auto=True)
+
+    def rerun(self, page_name: str = "", extra: list[WidgetState] | None = None, fragment_id: str = "",
+              auto: bool = False) -> RunResult:
+        message = BackMsg()
+        state = message.rerun_script
+        state.page_script_hash = self.page_hash
+        state.page_name = page_name
+        state.fragment_id = fragment_id
+        state.is_auto_rerun = auto
+        triggers = {w.id for w in extra or []}
+        state.widget_states.widgets.extend([w for i, w in self.widget_values.items() if i not in triggers])
+        state.widget_states.widgets.extend(extra or [])
+        start = time.perf_counter()
+        self.ws.send(message.SerializeToString())
+        result = self._read_until_finished(start)
+        for widget in extra or []:
+            if widget.WhichOneof("value") != "trigger_value":
+                self.widget_values[widget.id] = widget
+        return result
+
+    def _read_until_finished(self, start: float) -> RunResult:
+        result = RunResult(seconds=0.0)
+        deadline = time.monotonic() + self.timeout
+        while time.monotonic() < deadline:
+            raw = self.ws.recv(timeout=max(0.1, deadline - time.monotonic()))
+            result.bytes_received += len(raw)
+            msg = ForwardMsg()
+            msg.ParseFromString(raw)
+            kind = msg.WhichOneof("type")
+            if kind == "new_session":
+                self.pages = {p.url_pathname: p.page_script_hash for p in msg.new_session.app_pages}
+                if not self.page_hash:
+                    self.page_hash = msg.new_session.page_script_hash
+            elif kind == "delta":
+                self._read_delta(msg, result)
+            elif kind == "auto_rerun":
+                self.auto_reruns[msg.auto_rerun.fragment_id] = msg.auto_rerun.interval
+            elif kind == "stop_auto_rerun":
+                self.auto_reruns.clear()
+            elif kind == "navigation":  # st.navigation: the pages and the one shown (switch_page changes it)
+                for page in msg.navigation.app_pages:
+                    self.pages[page.url_pathname] = self.pages[page.page_name] = page.page_script_hash
+                self.page_hash = msg.navigation.page_script_hash or self.page_hash
+            elif kind == "script_finished":
+                if msg.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
+                    continue  # st.rerun / switch_page: another run follows at once
+                result.finished = True
+                break
+        result.seconds = time.perf_counter() - start
+        return result
+
+    @staticmethod
+    def _read_delta(msg: ForwardMsg, result: RunResult) -> None:
+        if msg.delta.WhichOneof("type") != "new_element":
+            return
+        element = msg.delta.new_element
+        kind = element.WhichOneof("type")
+        if kind == "exception":
+            result.exceptions.append(f"{element.exception.type}: {element.exception.message}")
+            return
+        if kind in ("markdown", "alert", "text", "heading"):
+            result.texts.append(getattr(element, kind).body)
+            return
+        widget = getattr(element, kind, None)
+        widget_id = getattr(widget, "id", "") if widget is not None else ""
+        if widget_id.startswith("$$ID-"):
+            key = widget_id.split("-", 2)[2] if widget_id.count("-") >= 2 else ""
+            if key and key != "None":
+                result.widgets[key] = (kind, widget_id)
