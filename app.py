@@ -2,13 +2,14 @@
 
 import streamlit as st
 
-from explorer.ui.runtime import configure_torch
+from explorer.ui.runtime import configure_torch, start_training_backend
 from explorer.ui.sidebar import render_sidebar
 from explorer.ui.umap_warmup import start_umap_warmup
 from explorer.ui.widget_state import remember_widgets
 
 configure_torch()
 start_umap_warmup()
+start_training_backend()
 st.set_page_config(page_title="Sequence Model Explorer", page_icon="🔬", layout="wide")
 
 PAGES = [

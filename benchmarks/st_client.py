@@ -30,6 +30,7 @@ class RunResult:
     seconds: float
     widgets: dict[str, tuple[str, str]] = field(default_factory=dict)  # user key -> (element type, widget id)
     texts: list[str] = field(default_factory=list)
+    progress: list[str] = field(default_factory=list)  # the texts of st.progress bars (training status)
     exceptions: list[str] = field(default_factory=list)
     finished: bool = False
     bytes_received: int = 0
@@ -64,6 +65,19 @@ class StreamlitClient:
         _, widget_id = result.widgets[key]
         return self.rerun(extra=[WidgetState(id=widget_id, trigger_value=True)])
 
+    def set_value(self, result: RunResult, key: str, value: object) -> RunResult:
+        """Give the widget ``key`` drawn in ``result`` a new value (a selectbox's value is its shown label)."""
+        kind, widget_id = result.widgets[key]
+        state = WidgetState(id=widget_id)
+        field_name = VALUE_FIELDS.get(kind, "string_value")
+        if field_name == "double_array_value":
+            state.double_array_value.data.extend(value if isinstance(value, list | tuple) else [value])
+        elif field_name == "string_array_value":
+            state.string_array_value.data.extend(value)
+        else:
+            setattr(state, field_name, value)
+        return self.rerun(extra=[state])
+
     def tick(self, fragment_id: str) -> RunResult:
         """What a browser's timer does for ``st.fragment(run_every=…)``: rerun that fragment only."""
         return self.rerun(fragment_id=fragment_id, auto=True)
@@ -96,8 +110,9 @@ class StreamlitClient:
             msg = ForwardMsg()
             msg.ParseFromString(raw)
             kind = msg.WhichOneof("type")
-            if kind == "new_session":
-                self.pages = {p.url_pathname: p.page_script_hash for p in msg.new_session.app_pages}
+            if kind == "new_session":  # sent at the start of every run
+                for page in msg.new_session.app_pages:
+                    self.pages[page.url_pathname] = page.page_script_hash
                 if not self.page_hash:
                     self.page_hash = msg.new_session.page_script_hash
             elif kind == "delta":
@@ -129,6 +144,9 @@ class StreamlitClient:
             return
         if kind in ("markdown", "alert", "text", "heading"):
             result.texts.append(getattr(element, kind).body)
+            return
+        if kind == "progress":
+            result.progress.append(element.progress.text)
             return
         widget = getattr(element, kind, None)
         widget_id = getattr(widget, "id", "") if widget is not None else ""

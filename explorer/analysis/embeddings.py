@@ -108,6 +108,8 @@ def embedding_table(run: Run, step: int) -> np.ndarray:
     """W_E [d_vocab, d_embed] at a kept snapshot, or the live weights for any other step."""
     if run.trainer is not None and step in run.trainer.snapshots:
         return run.trainer.load_snapshot(step)["embed.weight"].float().numpy()
+    if run.trainer is not None:
+        return run.trainer.current_weights()["embed.weight"].float().numpy()
     return run.model.W_E.detach().float().cpu().numpy()
 
 

@@ -27,6 +27,7 @@ from explorer.models import TransformerConfig
 from explorer.training.config import TrainConfig
 from explorer.training.metrics import accuracy_counts, forward
 from explorer.training.run import Run, new_run
+from explorer.training.snapshots import live_copy
 
 VARIANTS = ("none", "sinusoidal", "learned", "rotary")
 TASKS = ("reverse", "sort", "copy")
@@ -200,14 +201,10 @@ def evaluate_length(run: Run, spec: ExperimentSpec, seq_len: int, n_examples: in
         row["note"] = f"positions {trained}-{needed - 1} are rows of the table that training never reached."
     data = experiment_task(spec, seq_len=seq_len, n_train=1, n_val=n_examples, seed=spec.seed + 1000 + seq_len)
     batch = format_split(data.val, data, run.config)
-    model = run.model
-    was_training = model.training
-    model.eval()
-    try:
-        device = next(model.parameters()).device
+    model = live_copy(run)  # never the live model: switching it to eval would switch dropout off for the trainer
+    device = next(model.parameters()).device
+    with torch.no_grad():
         logits = forward(model, batch.to(device))
-    finally:
-        model.train(was_training)
     correct, total, rows_ok, rows = accuracy_counts(logits, batch.labels.to(device))
     row["token accuracy"] = correct / max(total, 1)
     row["sequence accuracy"] = rows_ok / max(rows, 1)

@@ -131,7 +131,8 @@ class Scheduler:
         for owner in self._owners.values():
             if owner.dead_since is not None:
                 continue
-            trainers = [t for t in self._live(owner) if t.is_running and id(t) not in self._busy]
+            trainers = [t for t in self._live(owner)  # a remote trainer is trained by its own host
+                        if not getattr(t, "remote", False) and t.is_running and id(t) not in self._busy]
             if not trainers or (best is not None and owner.used_s >= best[0].used_s):
                 continue
             start = owner.turn % len(trainers)

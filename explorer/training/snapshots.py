@@ -22,9 +22,13 @@ def model_at(run: Run, step: int) -> Model:
 
 
 def live_copy(run: Run) -> Model:
-    """A separate eval-mode CPU copy of the run's current weights (the live model may be training)."""
+    """A separate eval-mode CPU copy of the run's current weights (the live model may be training, here or in a
+    training process)."""
     model = build_model(run.config, seed=None)
-    model.load_state_dict({k: v.detach().to("cpu", copy=True) for k, v in run.model.state_dict().items()})
+    if run.trainer is not None:
+        model.load_state_dict(run.trainer.current_weights())
+    else:
+        model.load_state_dict({k: v.detach().to("cpu", copy=True) for k, v in run.model.state_dict().items()})
     return model.eval()
 
 

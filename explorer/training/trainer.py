@@ -83,6 +83,7 @@ class Trainer(LiveControl, MetricsReadout):
 
     # ----------------------------------------------------------------- state
     def _start_fresh(self) -> None:
+        self.history_version = getattr(self, "history_version", 0) + 1  # history rewritten, not appended to
         self.step_count = 0
         self.tokens_seen = 0
         self.history: list[dict[str, float]] = []
@@ -131,9 +132,14 @@ class Trainer(LiveControl, MetricsReadout):
         """Continue a run loaded from a checkpoint: its step count and metrics (the weights are already loaded)."""
         self.step_count = step
         self.history, self.val_history = list(history), list(val_history)
+        self.history_version += 1
         self.snapshots = {step: self._cpu_state()}
         self._good_state, self._good_step = self._cpu_state(), step
         self.status = "paused" if step < self.config.max_steps else "done"
+
+    def current_weights(self) -> dict[str, torch.Tensor]:
+        """CPU copies of the weights now (an analysis reads these, never the live model)."""
+        return self._cpu_state()
 
     def load_snapshot(self, step: int) -> dict[str, torch.Tensor]:
         """The weights recorded at ``step`` (a CPU state dict); KeyError if none was kept."""
@@ -230,6 +236,7 @@ class Trainer(LiveControl, MetricsReadout):
         if len(self.history) > MAX_HISTORY:  # a million-step run must not grow without bound
             half = len(self.history) // 2
             self.history = self.history[:half:2] + self.history[half:]
+            self.history_version += 1
         if self.step_count % GOOD_COPY_EVERY == 0 and loss_value <= HEALTHY_FACTOR * reference:
             self._good_state, self._good_step = self._cpu_state(), self.step_count
         if self.step_count % self.config.eval_every == 0 or self.step_count == self.config.max_steps:
@@ -260,6 +267,7 @@ class Trainer(LiveControl, MetricsReadout):
         self.step_count = self._good_step
         self._exploding_steps = 0
         self.history = [row for row in self.history if row["step"] <= self._good_step]
+        self.history_version += 1
         self.val_history = [row for row in self.val_history if row["step"] <= self._good_step]
         self.snapshots = {s: w for s, w in self.snapshots.items() if s <= self._good_step}
 

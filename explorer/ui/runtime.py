@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 
 import torch
@@ -37,3 +38,17 @@ def session_alive_check(session: str | None) -> Callable[[], bool] | None:
         return None
     runtime = Runtime.instance()
     return lambda: runtime.is_active_session(session)
+
+
+_BACKEND_STARTED = threading.Event()
+
+
+def start_training_backend() -> None:
+    """With EXPLORER_TRAIN_BACKEND=processes, start the training hosts now, in the background (a few seconds of
+    Ray start-up that the first student would otherwise wait for). Once per process."""
+    from explorer.training.remote.pool import backend, get_pool
+
+    if backend() != "processes" or _BACKEND_STARTED.is_set():
+        return
+    _BACKEND_STARTED.set()
+    threading.Thread(target=get_pool, name="explorer-training-hosts", daemon=True).start()

@@ -22,6 +22,7 @@ import torch
 
 from explorer.data.names import safe_name
 from explorer.training.footprint import run_memory_bytes, run_peak_bytes
+from explorer.training.remote.pool import backend, get_pool
 from explorer.training.run import Run
 from explorer.training.scheduler import get_scheduler
 from explorer.ui.runtime import session_alive_check, session_id
@@ -91,11 +92,13 @@ class SessionState:
                 raise NoRoom(f"This run would need up to {need / 2**20:,.0f} MB (weights, optimizer state and "
                              f"snapshots); the session holds {used / 2**20:,.0f} MB of its {MAX_SESSION_MB} MB. Close "
                              "or save runs in 🗂️ Your runs, or choose a smaller model.")
+        owner = self.owner or f"state-{id(self)}"
+        if run.trainer is not None and backend() == "processes":
+            get_pool().adopt(owner, run)  # trained in a host process; this process keeps a proxy
         self.runs[run.id] = run
         if run.trainer is not None:
             state_ref = weakref.ref(self)
-            get_scheduler().add(self.owner or f"state-{id(self)}", run.trainer, alive=self.alive,
-                                on_gone=lambda: _session_gone(state_ref))
+            get_scheduler().add(owner, run.trainer, alive=self.alive, on_gone=lambda: _session_gone(state_ref))
         if make_current:
             self.set_current(run.id)
 
@@ -117,6 +120,8 @@ class SessionState:
         if run is not None and run.trainer is not None:
             run.trainer.pause()
             get_scheduler().remove(run.trainer)
+            if getattr(run.trainer, "remote", False):
+                get_pool().remove(self.owner or f"state-{id(self)}", run_id)
         if self.current == run_id:
             self.set_current(next(iter(self.runs), None))
 
@@ -219,6 +224,8 @@ def _session_gone(state_ref: weakref.ref) -> None:
         return
     with state._lock:
         n_runs = len(state.runs)
+        if backend() == "processes" and any(getattr(r.trainer, "remote", False) for r in state.runs.values()):
+            get_pool().remove_owner(state.owner or f"state-{id(state)}")
         state.runs.clear()
         state.saved.clear()
         state.memo.clear()

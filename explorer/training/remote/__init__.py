@@ -1,0 +1,1 @@
+"""Training in worker processes: hosts that each train many runs, and the web server's proxies for them."""

@@ -1,0 +1,93 @@
+"""Training in host processes: a host trains runs of many sessions; the web server's proxy reads and drives them
+as if they were local; with Ray, runs of two sessions train in two processes at once."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+import torch
+from apptest_helpers import wait_until
+
+from explorer.data.tasks import TaskSpec, make_task
+from explorer.models import build_model
+from explorer.training.presets import PRESETS
+from explorer.training.remote.host import TrainerHost
+from explorer.training.remote.proxy import RemoteTrainer
+from explorer.training.run import Run, new_run
+
+
+def _run(steps: int = 10_000) -> Run:
+    data = make_task(TaskSpec(name="brackets", seq_len=10, n_train=300, n_val=50))
+    model_cfg, train_cfg = PRESETS["Lecture lab LSTM"].build(data)
+    return new_run("r", data, model_cfg, dataclasses.replace(train_cfg, max_steps=steps, batch_size=16,
+                                                             snapshot_every=5, eval_every=10))
+
+
+@pytest.fixture
+def host():
+    made = TrainerHost()
+    yield made
+    made.scheduler.forget_all()
+    made.scheduler.shutdown()
+
+
+def _proxy(host: TrainerHost, run: Run) -> RemoteTrainer:
+    def call(method, *args):
+        return getattr(host, method)(*args)
+
+    status = host.create(run.id, "owner", run.config.to_dict(), run.trainer.config.to_dict(), run.data,
+                         0, run.trainer.current_weights())
+    return RemoteTrainer(run.id, call, build_model(run.config), run.data, status)
+
+
+def test_a_proxy_reads_and_drives_a_hosted_trainer(host) -> None:
+    run = _run()
+    remote = _proxy(host, run)
+    assert remote.status == "ready" and remote.step_count == 0 and remote.history == []
+    remote.step_through(12)
+    wait_until(lambda: remote.status == "paused", timeout=30, what="twelve steps in the host")
+    assert remote.step_count == 12 and [r["step"] for r in remote.history] == list(range(1, 13))
+    assert [r["step"] for r in remote.val_history] == [10] and 5 in remote.snapshots and 10 in remote.snapshots
+    hosted = host._trainers[run.id]
+    for name, value in remote.current_weights().items():
+        torch.testing.assert_close(value, hosted.model.state_dict()[name], atol=0, rtol=0)
+    torch.testing.assert_close(remote.load_snapshot(5)["embed.weight"], hosted.snapshots[5]["embed.weight"])
+    assert remote.metrics_frame()["step"].tolist() == list(range(1, 13))
+    remote.reset()
+    assert remote.step_count == 0 and remote.history == [] and remote.status == "ready"
+    remote.set_speed(3.0)
+    assert remote.steps_per_second == 3.0
+
+
+def test_a_checkpoint_s_progress_moves_with_it(host) -> None:
+    run = _run()
+    run.trainer.step(n_steps=7)
+    remote = _proxy(host, run)
+    remote.restore_progress(run.trainer.step_count, run.trainer.history, run.trainer.val_history)
+    assert remote.step_count == 7 and len(remote.history) == 7 and remote.status == "paused"
+
+
+def test_two_sessions_train_in_two_processes_with_ray() -> None:
+    pytest.importorskip("ray")
+    from explorer.training.remote.pool import TrainingPool
+
+    pool = TrainingPool(2)
+    try:
+        a, b = _run(), _run()
+        pool.adopt("alice", a)
+        pool.adopt("bob", b)
+        assert isinstance(a.trainer, RemoteTrainer) and isinstance(b.trainer, RemoteTrainer)
+        assert pool._host_of("alice") != pool._host_of("bob")  # one session per host while hosts are free
+        a.trainer.start()
+        b.trainer.start()
+        wait_until(lambda: a.trainer.step_count > 20 and b.trainer.step_count > 20, timeout=60,
+                   what="both hosts to train")
+        a.trainer.pause()
+        weights = a.trainer.current_weights()
+        assert set(weights) == set(a.model.state_dict())
+        pool.remove_owner("bob")
+        wait_until(lambda: b.trainer.status == "diverged", timeout=5, what="the proxy to see its run gone")
+        assert "no longer" in b.trainer.message
+    finally:
+        pool.shutdown()
