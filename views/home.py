@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from explorer.ui.quickstart import QUICK_STARTS, room_message, start_quick
+from explorer.training.assets import ASSETS, is_available
+from explorer.ui.quickstart import QUICK_STARTS, asset_button, room_message, start_quick
 from explorer.ui.state import get_state
 
 st.title("🔬 Sequence Model Explorer")
@@ -19,6 +20,17 @@ for col, (key, (title, _spec, _preset)) in zip(cols, QUICK_STARTS.items()):
     if col.button(title, key=f"home.quick.{key}", width="stretch", type="primary", disabled=problem is not None):
         start_quick(get_state(), key)
         st.switch_page("views/train.py")
+
+st.subheader("Open a trained model (instant)")
+st.caption("Ready-trained models that ship with the app, with their training curves and snapshots: open one and "
+           "look inside at once, or train it further.")
+available = [key for key in ASSETS if is_available(key)]
+for row in range(0, len(available), 3):
+    cols = st.columns(3)
+    for col, key in zip(cols, available[row:row + 3]):
+        with col:
+            asset_button((key,), f"home.asset.{key}", f"⚡ {ASSETS[key].title}")
+            st.caption(ASSETS[key].about)
 
 st.subheader("The pages")
 st.markdown(

@@ -43,7 +43,8 @@ if subject is None or subject.run is None:
     offer_training(OFFER, "▶️ Train the lecture's LSTM on balanced brackets", TaskSpec(name="brackets", seq_len=20),
                    "Lecture lab LSTM", why="This page looks inside recurrent models (Elman RNN, GRU, LSTM), and the "
                    "session has none yet. One click trains the lecture's lab LSTM on balanced brackets; it learns "
-                   "within a minute, and you can look inside while it trains.")
+                   "within a minute, and you can look inside while it trains — or open one trained already.",
+                   assets=("lecture_lstm",))
     offer_long_gap_trio(OFFER_TRIO)
     st.stop()
 

@@ -30,6 +30,8 @@ MAX_CHECKPOINT_BYTES = 128 * 2**20  # a 30 M-parameter model (the largest the ap
 MAX_HISTORY_ROWS = 2000
 MAX_STEP = 10**7
 MAX_NAME_CHARS = 80
+MAX_SNAPSHOTS = 64
+SNAPSHOT_PREFIX = "snapshot/"
 TASK_FIELDS = ("name", "seq_len", "n_symbols", "n_train", "n_val", "seed")  # TaskSpec's fields
 # The metrics the app reads from each row (trainer.py writes them; pages, tables and curves read them).
 HISTORY_FIELDS = ("step", "loss", "accuracy", "lr", "grad_norm", "tokens_per_s")
@@ -54,6 +56,8 @@ class Checkpoint:
     step: int = 0
     history: list[dict[str, float]] = field(default_factory=list)
     val_history: list[dict[str, float]] = field(default_factory=list)
+    snapshots: dict[int, dict[str, torch.Tensor]] = field(default_factory=dict)  # step -> weights (scrubbing)
+    preset: str = "Checkpoint"  # the preset the run was made with (pages recognise the lab, the experiment …)
 
     def build(self) -> Model:
         """A fresh model in eval mode with these weights."""
@@ -69,9 +73,13 @@ def _thin(rows: list[dict[str, float]], limit: int = MAX_HISTORY_ROWS) -> list[d
     return rows[::stride] + ([rows[-1]] if (len(rows) - 1) % stride else [])
 
 
-def to_bytes(ckpt: Checkpoint) -> bytes:
-    """Serialize to safetensors bytes (weights + JSON metadata)."""
+def to_bytes(ckpt: Checkpoint, snapshot_dtype: torch.dtype = torch.float16) -> bytes:
+    """Serialize to safetensors bytes (weights + JSON metadata). Snapshots, when there are any, are stored at
+    ``snapshot_dtype`` (half precision by default: enough to scrub through training, half the bytes)."""
     tensors = {k: v.detach().to("cpu").contiguous() for k, v in ckpt.state_dict.items()}
+    for step, weights in sorted(ckpt.snapshots.items()):
+        for name, value in weights.items():
+            tensors[f"{SNAPSHOT_PREFIX}{step}/{name}"] = value.detach().to("cpu", snapshot_dtype).contiguous()
     metadata = {
         "format": FORMAT,
         "name": ckpt.name,
@@ -82,6 +90,8 @@ def to_bytes(ckpt: Checkpoint) -> bytes:
         "step": str(ckpt.step),
         "history": json.dumps(_thin(ckpt.history)),
         "val_history": json.dumps(_thin(ckpt.val_history)),
+        "snapshot_steps": json.dumps(sorted(ckpt.snapshots)),
+        "preset": ckpt.preset,
     }
     return save_tensors(tensors, metadata=metadata)
 
@@ -156,11 +166,33 @@ def from_bytes(data: bytes, max_bytes: int = MAX_CHECKPOINT_BYTES) -> Checkpoint
         tensors = load_tensors(data)
     except SafetensorError as err:
         raise CheckpointError(f"The checkpoint's tensors are corrupt: {err}.") from err
+    snapshots = _snapshots(config, tensors, _json_field(metadata, "snapshot_steps", []), step)
     _check_weights(config, tensors)
     return Checkpoint(
         name=_name(metadata.get("name", "checkpoint")), model_config=config, state_dict=tensors, tokenizer=tokenizer,
         data=info, train_config=train_config, step=step, history=history, val_history=val_history,
+        snapshots=snapshots, preset=_name(metadata.get("preset", "Checkpoint")),
     )
+
+
+def _snapshots(config: ModelConfig, tensors: dict[str, torch.Tensor], steps: Any,
+               last_step: int) -> dict[int, dict[str, torch.Tensor]]:
+    """Take the snapshot tensors (``snapshot/<step>/<name>``) out of ``tensors``, each snapshot checked like the
+    weights, at most MAX_SNAPSHOTS of them, at steps from 0 to the checkpoint's step."""
+    if not isinstance(steps, list) or any(not isinstance(s, int) or isinstance(s, bool) for s in steps):
+        raise CheckpointError("The checkpoint's 'snapshot_steps' entry must be a list of whole numbers.")
+    if len(steps) > MAX_SNAPSHOTS or any(not 0 <= s <= last_step for s in steps):
+        raise CheckpointError(f"A checkpoint holds at most {MAX_SNAPSHOTS} snapshots, at steps from 0 to its step "
+                              f"({last_step}).")
+    grouped: dict[int, dict[str, torch.Tensor]] = {s: {} for s in steps}
+    for key in [k for k in tensors if k.startswith(SNAPSHOT_PREFIX)]:
+        step_text, _, name = key[len(SNAPSHOT_PREFIX):].partition("/")
+        if not step_text.isdigit() or int(step_text) not in grouped:
+            raise CheckpointError(f"The checkpoint holds a snapshot tensor {key!r} for a step it does not list.")
+        grouped[int(step_text)][name] = tensors.pop(key)
+    for weights in grouped.values():
+        _check_weights(config, weights)
+    return grouped
 
 
 def _kind(value: Any) -> str:
@@ -284,11 +316,12 @@ def _check_weights(config: ModelConfig, tensors: dict[str, torch.Tensor]) -> Non
             tensors[name] = got.to(ref.dtype)
 
 
-def checkpoint_from_trainer(trainer, name: str) -> Checkpoint:
-    """Capture a trainer's current weights, config, data description and history."""
+def checkpoint_from_trainer(trainer, name: str, with_snapshots: bool = False, preset: str = "Checkpoint") -> Checkpoint:
+    """Capture a trainer's current weights, config, data description and history (and its snapshots)."""
+    snapshots = {s: trainer.load_snapshot(s) for s in sorted(trainer.snapshots)} if with_snapshots else {}
     return Checkpoint(
-        name=name, model_config=trainer.model.config,
-        state_dict={k: v.detach().to("cpu", copy=True) for k, v in trainer.model.state_dict().items()},
+        name=name, model_config=trainer.model.config, state_dict=trainer.current_weights(),
         tokenizer=trainer.data.tokenizer, data=trainer.data.summary(), train_config=trainer.config.to_dict(),
         step=trainer.step_count, history=list(trainer.history), val_history=list(trainer.val_history),
+        snapshots=snapshots, preset=preset,
     )

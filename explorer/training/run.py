@@ -115,7 +115,8 @@ def run_from_checkpoint(ckpt: Checkpoint) -> Run:
             trainer = None  # the task no longer fits the model: inspect only
         if trainer is not None:
             trainer.restore_progress(ckpt.step, ckpt.history, ckpt.val_history)
-    return Run(id=f"run-{next(_ids)}", name=ckpt.name, preset="Checkpoint", model=trainer.model if trainer else model,
+            trainer.snapshots.update({step: weights for step, weights in ckpt.snapshots.items() if step != ckpt.step})
+    return Run(id=f"run-{next(_ids)}", name=ckpt.name, preset=ckpt.preset, model=trainer.model if trainer else model,
                tokenizer=ckpt.tokenizer, data=data, trainer=trainer, origin="checkpoint")
 
 

@@ -54,14 +54,15 @@ def save_run(run: Run, name: str | None = None) -> None:
     if run.trainer is None:
         return
     name = (name or run.name).strip()[:80] or run.name
-    get_state().keep_checkpoint(f"{name} @ step {run.step}", to_bytes(checkpoint_from_trainer(run.trainer, name)))
+    blob = to_bytes(checkpoint_from_trainer(run.trainer, name, preset=run.preset))
+    get_state().keep_checkpoint(f"{name} @ step {run.step}", blob)
 
 
 def download_run(run: Run, key: str, label: str = "⬇️ Download .safetensors") -> None:
     """A download button for ``run``'s checkpoint, built when clicked."""
     trainer = run.trainer
     st.download_button(label, key=key, on_click="ignore", width="stretch",
-                       data=lambda: to_bytes(checkpoint_from_trainer(trainer, run.name)),
+                       data=lambda: to_bytes(checkpoint_from_trainer(trainer, run.name, preset=run.preset)),
                        file_name=f"{run.name.replace(' ', '_')}_step{run.step}.safetensors",
                        mime="application/octet-stream", disabled=trainer is None,
                        help=None if trainer else "Opened for inspection only: download the file it came from.")

@@ -18,7 +18,7 @@ import streamlit as st
 from explorer.data.tasks import TaskSpec
 from explorer.models.pretrained import PRETRAINED_MODELS
 from explorer.training.run import Run
-from explorer.ui.quickstart import create_preset_run, room_message
+from explorer.ui.quickstart import asset_button, create_preset_run, room_message
 from explorer.ui.sidebar import show_page_subject
 from explorer.ui.state import PRETRAINED_PREFIX, get_state
 from explorer.ui.widget_state import seed_choice, set_value
@@ -79,11 +79,16 @@ def pick_subject(key: str, accept: Callable[[Run], bool], pretrained: Sequence[s
 
 
 def offer_training(key: str, title: str, spec: TaskSpec, preset: str, why: str,
-                   train_overrides: dict | None = None) -> None:
-    """An info box and a button that creates and starts a suitable run (instead of an error)."""
+                   train_overrides: dict | None = None, assets: tuple[str, ...] = ()) -> None:
+    """An info box, a button that opens a ready-trained model (instant) and one that trains it yourself."""
     st.info(why)
     if problem := room_message(1):
         st.warning(problem)
-    if st.button(title, key=key, type="primary", disabled=problem is not None):
+    left, right = st.columns(2)
+    with left:
+        if assets:
+            asset_button(assets, f"{key}.asset")
+    if right.button(title, key=key, type="secondary" if assets else "primary", disabled=problem is not None,
+                    width="stretch"):
         create_preset_run(get_state(), spec, preset, train_overrides=train_overrides)
         st.rerun()

@@ -9,6 +9,7 @@ from typing import Any
 import streamlit as st
 
 from explorer.data.tasks import TaskSpec
+from explorer.training.assets import ASSETS, is_available, open_asset
 from explorer.training.presets import PRESETS
 from explorer.training.run import Run, new_run
 from explorer.ui.loaders import generated_task
@@ -60,7 +61,7 @@ def run_button(label: str, key: str, n_new: int, on_click: Callable[..., Any], a
         st.warning(problem)
     extra = f" Adds {n_new} runs to this session." if n_new > 1 else ""
     st.button(label, key=key, type="primary" if primary else "secondary", on_click=_guarded, args=(on_click, args),
-              disabled=problem is not None, help=(help or "") + extra or None)
+              disabled=problem is not None, help=(help or "") + extra or None, width="stretch")
 
 
 def _guarded(on_click: Callable[..., Any], args: tuple) -> None:
@@ -69,3 +70,33 @@ def _guarded(on_click: Callable[..., Any], args: tuple) -> None:
         on_click(*args)
     except NoRoom as err:
         get_state().notice = str(err)
+
+
+def open_assets(keys: tuple[str, ...] | list[str]) -> list[Run]:
+    """Open ready-trained models (assets/) as runs of this session; the last one becomes current."""
+    state = get_state()
+    if problem := state.room_for(len(keys)):
+        raise NoRoom(problem)
+    runs = []
+    for key in keys:
+        run = open_asset(key)
+        run.name = state.unique_name(run.name)
+        state.add_run(run)
+        runs.append(run)
+    return runs
+
+
+def asset_button(keys: tuple[str, ...] | list[str], key: str, label: str = "⚡ Open a trained one (instant)",
+                 on_open: Callable[[list[Run]], None] | None = None) -> None:
+    """A button that opens ready-trained models, when they are installed (assets/ ships with the app)."""
+    if not all(is_available(k) for k in keys):
+        return
+
+    def opened() -> None:
+        runs = open_assets(keys)
+        if on_open is not None:
+            on_open(runs)
+
+    about = " · ".join(ASSETS[k].title for k in keys)
+    run_button(label, key, len(keys), on_click=opened,
+               help=f"Ready-trained: {about}. Opens at once with its metrics and snapshots; it can train further.")

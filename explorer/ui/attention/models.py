@@ -59,4 +59,5 @@ def offer_small_run() -> None:
         offer_training(TRAIN_GPT, "Train a tiny GPT (2 layers × 4 heads) on the reverse task",
                        TaskSpec(name="reverse", seq_len=8), "Tiny GPT 2 layers × 4 heads",
                        "No transformer trained in this session yet: its heads start random and specialise as it "
-                       "learns. Train one and come back to compare.")
+                       "learns. Train one and come back to compare, or open one trained already.",
+                       assets=("gpt_reverse",))

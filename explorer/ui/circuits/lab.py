@@ -27,7 +27,7 @@ from explorer.training.snapshots import model_at, snapshot_steps
 from explorer.ui.figure import show_figure
 from explorer.ui.frozen import frozen_model
 from explorer.ui.live import TICK_S
-from explorer.ui.quickstart import run_button
+from explorer.ui.quickstart import asset_button, run_button
 from explorer.ui.state import get_state
 from explorer.ui.widget_state import seed_choice, set_value
 
@@ -103,6 +103,9 @@ def render_lab() -> None:
     lab_runs = [r for r in state.runs.values() if is_lab_run(r)]
     c1, c2 = st.columns([2, 3])
     with c1:
+        if not lab_runs:
+            asset_button(("induction_lab",), f"{START}.asset", "⚡ Open a trained lab model (instant)",
+                         on_open=lambda runs: set_value(RUN, runs[-1].id))
         run_button("▶️ Train the induction lab model" if not lab_runs else "➕ Start another lab run", START, 1,
                    on_click=_start_lab, primary=not lab_runs)
     c2.caption("2 layers × 4 heads, d_model 64, no MLPs, learned positions · 30 symbols, repeats of 4-16 symbols "

@@ -11,12 +11,15 @@ thousands of steps (measured here: 49 % after 2,500 steps; with forget bias 1, 1
 
 from __future__ import annotations
 
+import streamlit as st
+
 from explorer.data.tasks import TaskSpec
 from explorer.models import RecurrentModel
+from explorer.training.assets import TRIO
 from explorer.training.run import Run
 from explorer.training.snapshots import model_at
 from explorer.ui.frozen import frozen_model
-from explorer.ui.quickstart import create_preset_run, run_button
+from explorer.ui.quickstart import asset_button, create_preset_run, run_button
 from explorer.ui.state import NoRoom, SessionState, get_state
 from explorer.ui.widget_state import set_value
 
@@ -50,8 +53,13 @@ def offer_long_gap_trio(key: str, primary: bool = False) -> None:
     help_text = (f"{TRIO_STEPS} steps each, trained together in the background. The LSTM starts with its forget "
                  f"gate's bias at {FORGET_BIAS:g} (fₜ ≈ 0.73, not 0.5), the usual remedy for a cell state that would "
                  "otherwise halve at every step.")
-    run_button(label, key, len(CELL_PRESETS), on_click=lambda: train_long_gap_trio(get_state()), help=help_text,
-               primary=primary)
+    left, right = st.columns(2)
+    with left:
+        asset_button(TRIO, f"{key}.asset", "⚡ Open the three trained (instant)",
+                     on_open=lambda runs: set_value(COMPARE_RUNS, [r.id for r in runs]))
+    with right:
+        run_button(label, key, len(CELL_PRESETS), on_click=lambda: train_long_gap_trio(get_state()), help=help_text,
+                   primary=primary)
 
 
 def inspected_model(run: Run) -> RecurrentModel:

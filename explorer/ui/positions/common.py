@@ -17,7 +17,7 @@ from explorer.ui.frozen import frozen_model
 from explorer.ui.loaders import generated_task
 from explorer.ui.model_picker import Subject, pick_subject
 from explorer.ui.pretrained_loader import get_pretrained
-from explorer.ui.quickstart import run_button
+from explorer.ui.quickstart import asset_button, run_button
 from explorer.ui.state import PRETRAINED_PREFIX, get_state
 from explorer.ui.widget_state import seed, set_value
 
@@ -122,8 +122,13 @@ def create_gpt_run(positional: str) -> Run:
 def offer_gpt(key: str, positional: str, why: str) -> None:
     """An info box and a button that trains a tiny GPT with ``positional`` positions on reverse."""
     st.info(why)
-    run_button(f"Train a tiny GPT with {positional} positions on reverse", key, 1, on_click=create_gpt_run,
-               args=(positional,))
+    left, right = st.columns(2)
+    with left:
+        asset_button((f"positions_{positional}",), f"{key}.asset",
+                     f"⚡ Open a trained model with {positional} positions (instant)")
+    with right:
+        run_button(f"Train a tiny GPT with {positional} positions on reverse", key, 1, on_click=create_gpt_run,
+                   args=(positional,), primary=False)
 
 
 __all__ = ["MINILM", "SMOLLM2", "Chosen", "choose", "create_gpt_run", "installed_pretrained",

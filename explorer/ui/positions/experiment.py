@@ -9,6 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer.figures.positions.experiment import experiment_bars, experiment_curves, length_figure
+from explorer.training.assets import POSITION_VARIANTS
 from explorer.training.position_experiment import (
     ARCHITECTURES,
     MAX_SEQ_LEN,
@@ -24,7 +25,7 @@ from explorer.training.position_experiment import (
 )
 from explorer.ui.figure import show_figure
 from explorer.ui.live import TICK_S
-from explorer.ui.quickstart import run_button
+from explorer.ui.quickstart import asset_button, run_button
 from explorer.ui.state import NoRoom, get_state
 from explorer.ui.widget_state import seed, seed_choice, seed_many
 
@@ -88,7 +89,11 @@ def render() -> None:
     if spec is not None:
         st.caption("Starts four runs that train in the background (sidebar, Compare page, 🗂️ Your runs). The four "
                    "together take roughly 2–3 minutes at 600 steps on a laptop CPU (longer on a busy server).")
-        run_button("▶️ Train the four variants", START, len(VARIANTS), on_click=_start, args=(spec,))
+        left, right = st.columns(2)
+        with left:
+            asset_button(POSITION_VARIANTS, f"{START}.asset", "⚡ Open the four trained (instant: reverse, length 8)")
+        with right:
+            run_button("▶️ Train the four variants", START, len(VARIANTS), on_click=_start, args=(spec,))
     groups = group_runs(list(get_state().runs.values()))
     if not groups:
         st.info("No experiment yet: press the button above. Reverse with an encoder-decoder is the clearest case.")
