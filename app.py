@@ -2,8 +2,9 @@
 
 import streamlit as st
 
+from explorer.ui.links import capture_link
 from explorer.ui.runtime import configure_torch, start_training_backend
-from explorer.ui.sidebar import render_sidebar
+from explorer.ui.sidebar import render_notice, render_sidebar
 from explorer.ui.umap_warmup import start_umap_warmup
 from explorer.ui.widget_state import remember_widgets
 
@@ -26,5 +27,7 @@ PAGES = [
 
 navigation = st.navigation(PAGES)
 remember_widgets()
+capture_link(navigation.url_path)
 render_sidebar()
+render_notice()
 navigation.run()

@@ -127,11 +127,11 @@ def test_utf16_without_a_byte_order_mark_is_named_as_such() -> None:
 
 
 def test_a_session_s_memory_is_capped_in_total(monkeypatch) -> None:
+    from explorer.training.limits import Limits
     from explorer.training.run import new_run
     from explorer.ui import state as state_module
 
-    monkeypatch.setattr(state_module, "MAX_SESSION_MB", 1)
-    session = state_module.SessionState()
+    session = state_module.SessionState(limits=Limits(max_session_mb=1))
     data = make_task(TaskSpec(name="reverse", seq_len=4, n_train=50, n_val=10))
     big = new_run("big", data, RecurrentConfig(d_vocab=data.tokenizer.vocab_size, d_embed=64, d_hidden=256),
                   TrainConfig(max_steps=2))

@@ -14,8 +14,9 @@ from explorer.ui.attention.heads import (
     render_heads,
 )
 from explorer.ui.attention.inputs import EXAMPLE_TEXT, default_run_texts, describe_subject, record_subject
-from explorer.ui.attention.models import choose_model, offer_small_run, render_opener
+from explorer.ui.attention.models import MODEL, choose_model, offer_small_run, render_opener
 from explorer.ui.attention.sqrt_dk import render_sqrt_dk
+from explorer.ui.links import apply_link, link_button, link_value
 from explorer.ui.state import get_state
 from explorer.ui.widget_state import seed, seed_choice
 
@@ -24,6 +25,8 @@ TARGET = "attention.target"
 KIND = "attention.kind"
 GRID, BERTVIZ, COMPARE, SQRT_DK = "🧩 Grid", "🕸️ bertviz", "⚖️ Compare", "√ Why √d_k"
 
+LINK_NAMES = {"section": SECTION, "layer": LAYER, "head": HEAD, "kind": KIND}
+apply_link("attention", LINK_NAMES, subject_key=MODEL)
 state = get_state()
 st.title("👀 Attention heads")
 st.caption("Each head computes A = softmax(QKᵀ/√d_k) over the tokens it may see, then mixes their values. Paste a "
@@ -41,6 +44,8 @@ st.caption(describe_subject(subject))
 
 run = subject.run
 default_text, default_target = default_run_texts(run) if run else (EXAMPLE_TEXT, "")
+default_text = str(link_value("attention", "text") or default_text)
+default_target = str(link_value("attention", "target") or default_target)
 seed(f"{TEXT}.{subject.key}", default_text)
 text = st.text_area("Input" if not (run and run.config.encoder_decoder) else "Source (encoder input)",
                     key=f"{TEXT}.{subject.key}", height=90,
@@ -64,7 +69,11 @@ for notice in recorded.notices:
 
 SECTIONS = [HEADS_SECTION, GRID, BERTVIZ, COMPARE, SQRT_DK]
 seed_choice(SECTION, SECTIONS, HEADS_SECTION)
-section = st.segmented_control("Show", SECTIONS, key=SECTION, required=True, label_visibility="collapsed")
+controls = st.columns([5, 1.3], vertical_alignment="center")
+section = controls[0].segmented_control("Show", SECTIONS, key=SECTION, required=True, label_visibility="collapsed")
+with controls[1]:
+    link_button("attention", {**LINK_NAMES, "text": f"{TEXT}.{subject.key}", "target": f"{TARGET}.{subject.key}"},
+                run=run, pretrained=subject.pretrained)
 if section == SQRT_DK:
     render_sqrt_dk()
     st.stop()

@@ -4,16 +4,20 @@ layers, and a lab in which a 2-layer attention-only model grows induction heads 
 import streamlit as st
 
 from explorer.training.induction_lab import is_lab_run
-from explorer.ui.circuits.head import render_head
+from explorer.ui.circuits.head import HEAD as HEAD_KEY
+from explorer.ui.circuits.head import LAYER, render_head
 from explorer.ui.circuits.lab import render_lab
-from explorer.ui.circuits.subject import choose_model
+from explorer.ui.circuits.subject import MODEL, choose_model
 from explorer.ui.circuits.whole_model import render_map
+from explorer.ui.links import apply_link, link_button
 from explorer.ui.state import get_state
 from explorer.ui.widget_state import seed_choice
 
 SECTION = "circuits.section"
 HEAD, MAP, LAB = "🔬 One head", "🗺️ Whole model", "🧲 Induction-head lab"
 
+LINK_NAMES = {"section": SECTION, "layer": LAYER, "head": HEAD_KEY}
+apply_link("circuits", LINK_NAMES, subject_key=MODEL)
 st.title("🔌 QK/OV circuits")
 st.caption("A head reads the residual stream twice. Its **QK circuit** W_QK = W_Q W_Kᵀ scores every query against "
            "every key: where to look. Its **OV circuit** W_OV = W_V W_O says what the attended position writes back: "
@@ -33,7 +37,10 @@ if subject is None:
     st.info("No transformer to read yet: start the induction-head lab above, or train a transformer on the Train "
             "page.")
     st.stop()
-st.caption(subject.description)
+top = st.columns([5, 1.3], vertical_alignment="center")
+top[0].caption(subject.description)
+with top[1]:
+    link_button("circuits", LINK_NAMES, run=subject.run, pretrained=subject.pretrained)
 if section == HEAD:
     render_head(subject)
 else:

@@ -6,7 +6,8 @@ from explorer.models.pretrained import MINILM
 from explorer.ui.embeddings.context import render_context_section, render_sentences_section
 from explorer.ui.embeddings.trained import render_trained_section
 from explorer.ui.embeddings.words import render_words_section
-from explorer.ui.state import get_state, pop_notice
+from explorer.ui.links import apply_link, link_button
+from explorer.ui.state import get_state
 from explorer.ui.widget_state import seed_choice
 
 SECTION = "emb.section"
@@ -27,15 +28,17 @@ ABOUT = {
                  "movie-review sentences fall apart by sentiment, though the model never saw these labels?",
 }
 
+apply_link("embeddings", {"section": SECTION})
 state = get_state()
 st.title("🗺️ Embeddings")
-if notice := pop_notice(state):
-    st.warning(notice)
 st.markdown("A model reads tokens as vectors: **W**: tokens → ℝⁿ. Similar tokens end up with similar vectors — "
             "if the task rewards it. Project them to 2-D or 3-D and look.")
 seed_choice(SECTION, list(SECTIONS), "context" if state.current_pretrained == MINILM else "trained")
-section = st.segmented_control("Section", list(SECTIONS), format_func=SECTIONS.get, key=SECTION,
-                               label_visibility="collapsed") or "trained"
+controls = st.columns([5, 1.3], vertical_alignment="center")
+section = controls[0].segmented_control("Section", list(SECTIONS), format_func=SECTIONS.get, key=SECTION,
+                                        label_visibility="collapsed") or "trained"
+with controls[1]:
+    link_button("embeddings", {"section": SECTION}, run=state.current_run, pretrained=state.current_pretrained)
 st.caption(ABOUT[section])
 {"trained": render_trained_section, "words": render_words_section, "context": render_context_section,
  "sentences": render_sentences_section}[section]()

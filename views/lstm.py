@@ -6,15 +6,16 @@ import streamlit as st
 from explorer.analysis.gates import record_gates
 from explorer.data.tasks import TaskSpec
 from explorer.training.run import describe_model
+from explorer.ui.links import apply_link, link_button
 from explorer.ui.lstm.compare import render_compare, render_over_time
 from explorer.ui.lstm.gradients import render_gradients
 from explorer.ui.lstm.inputs import choose_input, input_summary, show_input_notices
-from explorer.ui.lstm.player import render_stepper
+from explorer.ui.lstm.player import STEP, render_stepper
 from explorer.ui.lstm.runs import CELL_NAMES, inspected_model, offer_long_gap_trio
 from explorer.ui.lstm.step import render_saturation, render_sequence, render_step
 from explorer.ui.lstm.units import render_units
 from explorer.ui.model_picker import offer_training, pick_subject
-from explorer.ui.state import get_state, pop_notice
+from explorer.ui.state import get_state
 from explorer.ui.widget_state import seed_choice
 
 SUBJECT = "lstm.subject"
@@ -28,10 +29,10 @@ STEP_VIEW, SEQUENCE, UNITS, OVER_TIME, GRADIENTS, COMPARE = (
     "👣 Step through", "🗺️ Whole sequence", "🔎 Units as readers", "📈 Reading over time",
     "📉 Gradients & eigenvalues", "⚖️ Compare cells")
 
+LINK_NAMES = {"section": SECTION, "layer": LAYER, "t": STEP}
+apply_link("lstm", LINK_NAMES, subject_key=SUBJECT)
 state = get_state()
 st.title("🔁 Inside the recurrent cell")
-if notice := pop_notice(state):
-    st.warning(notice)
 st.caption("Step through an Elman RNN, GRU or LSTM one token at a time and watch its gates, cell state and hidden "
            "state, in the lecture's notation; find units that count brackets or follow sentiment; see why gradients "
            "vanish in an Elman RNN and not in an LSTM.")
@@ -74,7 +75,10 @@ if len(prepared) == 0:
 
 SECTIONS = [STEP_VIEW, SEQUENCE, UNITS, OVER_TIME, GRADIENTS, COMPARE]
 seed_choice(SECTION, SECTIONS, STEP_VIEW)
-section = st.segmented_control("View", SECTIONS, key=SECTION, label_visibility="collapsed") or STEP_VIEW
+controls = st.columns([5, 1.3], vertical_alignment="center")
+section = controls[0].segmented_control("View", SECTIONS, key=SECTION, label_visibility="collapsed") or STEP_VIEW
+with controls[1]:
+    link_button("lstm", LINK_NAMES, run=run)
 
 memo_key = (run.id, run.analysis_step, "gates", prepared.ids)
 record = state.remember(memo_key, lambda: record_gates(inspected_model(run), prepared.ids))

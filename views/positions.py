@@ -2,8 +2,9 @@
 
 import streamlit as st
 
+from explorer.ui.links import apply_link, link_button
 from explorer.ui.positions import experiment, learned, offsets, rotary, sinusoid, tokens
-from explorer.ui.state import get_state, pop_notice
+from explorer.ui.state import get_state
 from explorer.ui.widget_state import seed_choice
 
 SECTION = "positions.section"
@@ -16,14 +17,17 @@ SECTIONS = {
     "5 · What positions do": None,
 }
 
+apply_link("positions", {"section": SECTION})
 st.title("📍 Positional encodings")
 st.caption("Attention alone cannot tell a sequence from any shuffle of it: every position is treated alike. "
            "What must a position encoding give it — and do the sinusoids, a learned table and rotary give it?")
-if notice := pop_notice(get_state()):
-    st.warning(notice)
 
 seed_choice(SECTION, list(SECTIONS), FIRST)
-section = st.segmented_control("Section", list(SECTIONS), key=SECTION, label_visibility="collapsed")
+controls = st.columns([5, 1.3], vertical_alignment="center")
+section = controls[0].segmented_control("Section", list(SECTIONS), key=SECTION, label_visibility="collapsed")
+with controls[1]:
+    current = get_state()
+    link_button("positions", {"section": SECTION}, run=current.current_run, pretrained=current.current_pretrained)
 if section is None:  # clicking the selected segment again clears it: keep showing the first
     section = FIRST
 

@@ -4,11 +4,9 @@ import streamlit as st
 
 from explorer.ui.checkpoints import render_saved, render_upload
 from explorer.ui.runs.manager import render_runs, render_summary
-from explorer.ui.state import get_state, pop_notice
+from explorer.ui.state import get_state
 
 st.title("🗂️ Your runs")
-if notice := pop_notice(get_state()):
-    st.warning(notice)
 render_summary()
 render_runs()
 st.subheader("Saved checkpoints")

@@ -6,7 +6,7 @@ from explorer.data.batches import check_compatible
 from explorer.training.budget import check_step_memory
 from explorer.training.run import count_parameters, describe_model, new_run
 from explorer.ui.checkpoints import render_checkpoints
-from explorer.ui.state import NoRoom, get_state, pop_notice
+from explorer.ui.state import NoRoom, get_state
 from explorer.ui.train.controls import render_controls
 from explorer.ui.train.curves import render_live
 from explorer.ui.train.data_picker import pick_data
@@ -21,8 +21,6 @@ CURRENT, NEW = "🧪 Current run", "➕ New run"
 
 state = get_state()
 st.title("🏋️ Train")
-if notice := pop_notice(state):
-    st.warning(notice)
 
 
 def _create(data, choice: ModelChoice) -> None:
@@ -50,6 +48,7 @@ def new_run_form() -> None:
     try:
         check_compatible(data, choice.model, choice.train.seq_len)
         check_step_memory(choice.model, choice.train, data)
+        state.limits.check_run(choice.model, choice.train)
     except ValueError as err:
         problem = str(err)
         st.error(f"⚠️ {problem}")

@@ -35,6 +35,7 @@ class Run:
     data: TaskData | None = None
     trainer: Trainer | None = None
     origin: str = "trained"  # trained | checkpoint
+    source: str = ""  # how a link names it when it is not remade from a recipe: "asset:<key>"
     created: float = field(default_factory=time.time)
 
     @property

@@ -62,6 +62,7 @@ class Trainer(LiveControl, MetricsReadout):
     def __init__(self, model: Model, data: TaskData, config: TrainConfig | None = None,
                  device: torch.device | str | None = None, model_seed: int = 0):
         self.config = config or TrainConfig()
+        self.initial_config = self.config  # what it started with (links re-train from it)
         check_compatible(data, model.config, self.config.seq_len)
         check_step_memory(model.config, self.config, data)
         self.device = torch.device(device) if device is not None else default_device()

@@ -81,6 +81,7 @@ def open_assets(keys: tuple[str, ...] | list[str]) -> list[Run]:
     for key in keys:
         run = open_asset(key)
         run.name = state.unique_name(run.name)
+        run.source = f"asset:{key}"
         state.add_run(run)
         runs.append(run)
     return runs

@@ -3,11 +3,14 @@ session's runs, and the slide-theme switch."""
 
 from __future__ import annotations
 
+import os
+
 import streamlit as st
 
 from explorer.ui import keys
+from explorer.ui.class_mode import render_banner
 from explorer.ui.live import render_status
-from explorer.ui.state import MAX_RUNS, get_state, model_choices
+from explorer.ui.state import get_state, model_choices, pop_notice
 
 PAGE_SLOT = "sidebar.page_slot"  # st.session_state: a placeholder a page fills with the model it shows
 
@@ -34,11 +37,21 @@ def render_sidebar() -> None:
                               "Runs of this session (🧪) and pretrained models (📦).")
         st.session_state[PAGE_SLOT] = st.empty()
         render_status()
-        st.page_link("views/runs.py", label=f"Your runs: {len(state.runs)} of {MAX_RUNS}", icon="🗂️")
+        st.page_link("views/runs.py", label=f"Your runs: {len(state.runs)} of {state.limits.max_runs}", icon="🗂️")
         st.divider()
+        render_banner()
+        if replica := os.environ.get("EXPLORER_REPLICA"):  # set by deploy/replicas.sh
+            st.caption(f"Server: {replica}")
         st.session_state[keys.SIDEBAR_SLIDE_THEME] = state.slide_theme
         st.toggle("Slide theme for figures", key=keys.SIDEBAR_SLIDE_THEME, on_change=_toggle_slides,
                   help="Large type, high contrast, 16:9 exports (1600×900)")
+
+
+def render_notice() -> None:
+    """The session's one pending message (a run that could not start, a link that could not open…), shown at the
+    top of whatever page comes next, once."""
+    if notice := pop_notice(get_state()):
+        st.warning(notice)
 
 
 def show_page_subject(label: str) -> None:

@@ -22,14 +22,14 @@ import torch
 
 from explorer.data.names import safe_name
 from explorer.training.footprint import run_memory_bytes, run_peak_bytes
+from explorer.training.limits import LAPTOP, Limits
 from explorer.training.remote.pool import backend, get_pool
 from explorer.training.run import Run
 from explorer.training.scheduler import get_scheduler
+from explorer.ui.class_mode import session_limits
 from explorer.ui.runtime import session_alive_check, session_id
 
 STATE_KEY = "explorer_state"
-MAX_RUNS = 8  # per session: a classroom server must stay within memory
-MAX_SESSION_MB = 400  # per session: runs' weights, optimizer state and snapshots (30 sessions in 12 GB)
 MAX_MEMO = 64
 MAX_MEMO_BYTES = 512 * 2**20  # results that hold tensors (frozen model copies, records) count by their size
 MAX_SAVED = 12  # checkpoints kept in a session's list
@@ -63,6 +63,7 @@ class SessionState:
     widgets: dict[str, Any] = field(default_factory=dict)  # widget key -> its value when last drawn (widget_state.py)
     widget_keys: OrderedDict = field(default_factory=OrderedDict)  # the seeded widget keys, least recently drawn first
     owner: str = ""  # the browser session this state belongs to (the scheduler's fairness unit)
+    limits: Limits = LAPTOP  # runs, memory, model size … this session may use (class mode: see class_mode.py)
     alive: Callable[[], bool] | None = field(default=None, repr=False, compare=False)  # is its browser still there?
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
 
@@ -72,11 +73,12 @@ class SessionState:
 
         Nothing is ever closed to make room: a page that would create runs asks first and shows this message
         (with the session's run list, where the user chooses what to save or close)."""
-        if len(self.runs) + n_new <= MAX_RUNS:
+        max_runs = self.limits.max_runs
+        if len(self.runs) + n_new <= max_runs:
             return None
-        free = max(0, MAX_RUNS - len(self.runs))
+        free = max(0, max_runs - len(self.runs))
         return (f"This needs {n_new} new run{'s' if n_new != 1 else ''} and the session has room for {free} "
-                f"(at most {MAX_RUNS} runs each; it has {len(self.runs)}). Close or save some in 🗂️ Your runs first.")
+                f"(at most {max_runs} runs each; it has {len(self.runs)}). Close or save some in 🗂️ Your runs first.")
 
     def memory_bytes(self) -> int:
         """What the session's runs hold now."""
@@ -87,11 +89,11 @@ class SessionState:
         if run.id not in self.runs and (problem := self.room_for(1)):
             raise NoRoom(problem)
         if run.id not in self.runs:
-            need, used, cap = run_peak_bytes(run), self.memory_bytes(), MAX_SESSION_MB * 2**20
-            if used + need > cap:
+            need, used, cap_mb = run_peak_bytes(run), self.memory_bytes(), self.limits.max_session_mb
+            if used + need > cap_mb * 2**20:
                 raise NoRoom(f"This run would need up to {need / 2**20:,.0f} MB (weights, optimizer state and "
-                             f"snapshots); the session holds {used / 2**20:,.0f} MB of its {MAX_SESSION_MB} MB. Close "
-                             "or save runs in 🗂️ Your runs, or choose a smaller model.")
+                             f"snapshots); the session holds {used / 2**20:,.0f} MB of its {cap_mb} MB. Close or save "
+                             "runs in 🗂️ Your runs, or choose a smaller model.")
         owner = self.owner or f"state-{id(self)}"
         if run.trainer is not None and backend() == "processes":
             get_pool().adopt(owner, run)  # trained in a host process; this process keeps a proxy
@@ -213,7 +215,9 @@ def get_state() -> SessionState:
     if STATE_KEY not in st.session_state:
         owner = session_id()
         st.session_state[STATE_KEY] = SessionState(owner=owner or "", alive=session_alive_check(owner))
-    return st.session_state[STATE_KEY]
+    state = st.session_state[STATE_KEY]
+    state.limits = session_limits()
+    return state
 
 
 def _session_gone(state_ref: weakref.ref) -> None:

@@ -34,6 +34,9 @@ def render_opener() -> None:
             else:
                 st.markdown(f"➕ **{spec.title}** — optional, not installed. Install it with `{spec.install}` and "
                             f"restart the app ({spec.note}).")
+        if not state.limits.hub_downloads:
+            st.info("Hugging Face downloads are switched off on this class server.")
+            return
         st.markdown(f"**Any Hugging Face model** (online only): {SUPPORTED}. Downloaded once into the cache.")
         c1, c2 = st.columns([4, 1])
         seed(HUB_ID, "")

@@ -12,7 +12,7 @@ import streamlit as st
 from explorer.analysis.runs_table import runs_overview
 from explorer.training.run import Run
 from explorer.ui.checkpoints import download_run, save_run
-from explorer.ui.state import MAX_RUNS, MAX_SESSION_MB, get_state
+from explorer.ui.state import get_state
 from explorer.ui.widget_state import forget, seed
 
 RENAME = "runs.rename"
@@ -62,13 +62,13 @@ def _save(run_id: str) -> None:
 def render_summary() -> None:
     """How full the session is: runs and memory, against the limits."""
     state = get_state()
-    used = state.memory_bytes()
-    st.progress(min(1.0, used / (MAX_SESSION_MB * 2**20)),
-                text=f"{len(state.runs)} of {MAX_RUNS} runs · {used / 2**20:,.1f} of {MAX_SESSION_MB} MB "
-                     "(weights, optimizer state and snapshots)")
-    st.caption(f"A session keeps at most {MAX_RUNS} runs and {MAX_SESSION_MB} MB: when a button needs more, it says "
-               "so first and nothing is closed for you; close or save runs here to make room. Saved checkpoints stay "
-               "in this session's list until the session ends; download them to keep them.")
+    used, limits = state.memory_bytes(), state.limits
+    st.progress(min(1.0, used / (limits.max_session_mb * 2**20)),
+                text=f"{len(state.runs)} of {limits.max_runs} runs · {used / 2**20:,.1f} of {limits.max_session_mb} "
+                     "MB (weights, optimizer state and snapshots)")
+    st.caption(f"A session keeps at most {limits.max_runs} runs and {limits.max_session_mb} MB: when a button needs "
+               "more, it says so first and nothing is closed for you; close or save runs here to make room. Saved "
+               "checkpoints stay in this session's list until the session ends; download them to keep them.")
 
 
 def render_runs() -> None:

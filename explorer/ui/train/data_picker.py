@@ -124,10 +124,14 @@ def _corpus() -> TaskData | None:
 def _upload() -> TaskData | None:
     st.caption(f"A .txt file trains a language model; a .csv file with a text and a label column trains a "
                f"classifier. Up to {MAX_UPLOAD_BYTES // 2**20} MB, UTF-8.")
-    upload = st.file_uploader("File", type=["txt", "csv"], key=UPLOAD, max_upload_size=MAX_UPLOAD_BYTES // 2**20)
+    limit_mb = min(MAX_UPLOAD_BYTES // 2**20, get_state().limits.max_upload_mb)
+    upload = st.file_uploader("File", type=["txt", "csv"], key=UPLOAD, max_upload_size=limit_mb)
     if upload is None:
         return None
     data = upload.getvalue()
+    if len(data) > limit_mb * 2**20:
+        raise UploadError(f"{upload.name} is {len(data) / 2**20:.1f} MB; this server takes uploads up to "
+                          f"{limit_mb} MB.")
     is_csv = upload.name.lower().endswith(".csv")
     text_column = label_column = None
     if is_csv:
@@ -157,6 +161,10 @@ def _hub() -> TaskData | None:
     spec = HF_DATASETS[name]
     st.caption(f"{spec.description} Needs the internet the first time (~{spec.download_mb} MB).")
     state = get_state()
+    if not state.limits.hub_downloads:
+        st.info("Hugging Face downloads are switched off on this class server: use the generated tasks and the "
+                "packaged corpora, which work offline.")
+        return None
     if name not in state.loaded_datasets and not st.button(f"Load {spec.title}", key=f"{HUB_LOAD}.{name}"):
         return None
     max_examples = 10_000 if spec.kind == "classification" else None
