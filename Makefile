@@ -25,6 +25,10 @@ lint: $(VENV)/.installed
 bench: $(VENV)/.installed
 	for script in benchmarks/[a-z]*.py; do $(BIN)/python $$script || exit 1; done
 
+# Screenshots of every page at 1280x720 into docs/screenshots/ (needs Debian's chromium)
+screenshots: $(VENV)/.installed
+	$(BIN)/python docs/screenshots/take.py
+
 # The ready-trained example models in assets/ (deterministic: seeded, one CPU thread; a few minutes on 2 cores)
 assets: $(VENV)/.installed
 	$(BIN)/python -m explorer.training.assets

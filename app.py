@@ -9,9 +9,11 @@ from explorer.ui.umap_warmup import start_umap_warmup
 from explorer.ui.widget_state import remember_widgets
 
 configure_torch()
-start_umap_warmup()
+start_umap_warmup(at_startup=True)
 start_training_backend()
 st.set_page_config(page_title="Sequence Model Explorer", page_icon="🔬", layout="wide")
+# Less empty space above each page, so that controls and their figure share a 720-pixel projector screen.
+st.html("<style>[data-testid='stMainBlockContainer'] { padding-top: 2.5rem; }</style>")
 
 PAGES = [
     st.Page("views/home.py", title="Home", icon="🏠", default=True),

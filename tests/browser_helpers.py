@@ -63,10 +63,10 @@ def running_app(tmp_path: Path):
 
 
 @contextmanager
-def offline_page(playwright, blocked: list[str]):
+def offline_page(playwright, blocked: list[str], viewport: dict | None = None):
     """A Chromium page whose requests outside localhost are aborted and recorded in ``blocked``."""
     browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page = browser.new_page(viewport=viewport or {"width": 1400, "height": 1000})
 
     def route(request_route):
         host = request_route.request.url.split("/")[2] if "://" in request_route.request.url else ""

@@ -15,6 +15,7 @@ if str(ROOT) not in sys.path:
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("EXPLORER_DEVICE", "cpu")
+os.environ.setdefault("EXPLORER_UMAP_WARMUP", "0")  # AppTest runs app.py in this process: no compile thread at exit
 torch.set_num_threads(2)
 
 

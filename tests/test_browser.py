@@ -17,7 +17,7 @@ def lecture_lstm_training(tmp_path, blocked: list[str]):
 
     with running_app(tmp_path) as url, sync_playwright() as p, offline_page(p, blocked) as page:
         page.goto(url)
-        page.get_by_role("button", name="Train the lecture's LSTM on balanced brackets").click()
+        page.get_by_role("button", name="Train the lecture's LSTM").click()
         page.wait_for_selector(".js-plotly-plot", timeout=60_000)
         yield page
 

@@ -47,7 +47,8 @@ def test_a_hand_trained_run_is_re_trained_to_the_linked_step() -> None:
     teacher = open_page()
     run = create_preset_run(state(teacher), TaskSpec(name="reverse", seq_len=6), "Tiny GPT 2 layers × 4 heads",
                             start=False)
-    run.trainer.step(n_steps=12)
+    run.trainer.step_through(12)  # trained on the server's clock, as the student's copy will be
+    wait_until(lambda: run.trainer.status == "paused", what="the teacher's run")
     teacher.switch_page("views/attention.py").run()
     link = _link(teacher)
     assert "model=recipe" in link and "step=12" in link

@@ -56,7 +56,7 @@ def test_two_browsers_stay_on_their_replicas_and_both_train(tmp_path) -> None:
                 context.add_cookies([{"name": "explorer_replica", "value": replica, "url": url}])
                 page = context.new_page()
                 page.goto(url)
-                page.get_by_role("button", name="Train the lecture's LSTM on balanced brackets").click()
+                page.get_by_role("button", name="Train the lecture's LSTM").click()
                 page.wait_for_selector(".js-plotly-plot", timeout=90_000)
                 assert _replica_of(page) == replica
                 page.get_by_role("link", name="Inside the RNN").first.click()

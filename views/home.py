@@ -16,8 +16,9 @@ st.subheader("Start in one click")
 if problem := room_message(1):
     st.warning(problem)
 cols = st.columns(len(QUICK_STARTS))
-for col, (key, (title, _spec, _preset)) in zip(cols, QUICK_STARTS.items()):
-    if col.button(title, key=f"home.quick.{key}", width="stretch", type="primary", disabled=problem is not None):
+for col, (key, (title, _spec, preset)) in zip(cols, QUICK_STARTS.items()):
+    if col.button(f"▶️ {title}", key=f"home.quick.{key}", width="stretch", type="primary", disabled=problem is not None,
+                  help=f"{preset}: trains live from its seed (you can pause, step and slow it down)"):
         start_quick(get_state(), key)
         st.switch_page("views/train.py")
 
@@ -29,7 +30,7 @@ for row in range(0, len(available), 3):
     cols = st.columns(3)
     for col, key in zip(cols, available[row:row + 3]):
         with col:
-            asset_button((key,), f"home.asset.{key}", f"⚡ {ASSETS[key].title}")
+            asset_button((key,), f"home.asset.{key}", f"⚡ {ASSETS[key].short}")
             st.caption(ASSETS[key].about)
 
 st.subheader("The pages")

@@ -32,12 +32,11 @@ STEP_VIEW, SEQUENCE, UNITS, OVER_TIME, GRADIENTS, COMPARE = (
 LINK_NAMES = {"section": SECTION, "layer": LAYER, "t": STEP}
 apply_link("lstm", LINK_NAMES, subject_key=SUBJECT)
 state = get_state()
-st.title("🔁 Inside the recurrent cell")
-st.caption("Step through an Elman RNN, GRU or LSTM one token at a time and watch its gates, cell state and hidden "
-           "state, in the lecture's notation; find units that count brackets or follow sentiment; see why gradients "
-           "vanish in an Elman RNN and not in an LSTM.")
+st.title("🔁 Inside the recurrent cell", help="Step through an Elman RNN, GRU or LSTM one token at a time and "
+         "watch its gates, cell state and hidden state, in the lecture's notation; find units that count brackets or "
+         "follow sentiment; see why gradients vanish in an Elman RNN and not in an LSTM.")
 
-top = st.columns([3, 1.2, 1.3], vertical_alignment="bottom")
+top = st.columns([3, 1.1, 1.2, 1.3], vertical_alignment="bottom")
 with top[0]:
     subject = pick_subject(SUBJECT, accept=lambda r: r.is_recurrent, label="Recurrent model")
 if subject is None or subject.run is None:
@@ -58,6 +57,8 @@ if cfg.n_layers > 1:
         "Layer", list(range(cfg.n_layers)), key=LAYER,
         format_func=lambda k: f"layer {k}" + (" (top)" if k == cfg.n_layers - 1 else " (bottom)")))
 training = run.trainer is not None and run.trainer.is_running
+with top[3]:
+    link_button("lstm", LINK_NAMES, run=run)
 if training:
     top[2].button("🔄 Latest weights", key=REFRESH, width="stretch",
                   help="It is still training in the background: the views show the weights as of your last action; "
@@ -75,17 +76,14 @@ if len(prepared) == 0:
 
 SECTIONS = [STEP_VIEW, SEQUENCE, UNITS, OVER_TIME, GRADIENTS, COMPARE]
 seed_choice(SECTION, SECTIONS, STEP_VIEW)
-controls = st.columns([5, 1.3], vertical_alignment="center")
-section = controls[0].segmented_control("View", SECTIONS, key=SECTION, label_visibility="collapsed") or STEP_VIEW
-with controls[1]:
-    link_button("lstm", LINK_NAMES, run=run)
+section = st.segmented_control("View", SECTIONS, key=SECTION, label_visibility="collapsed") or STEP_VIEW
 
 memo_key = (run.id, run.analysis_step, "gates", prepared.ids)
 record = state.remember(memo_key, lambda: record_gates(inspected_model(run), prepared.ids))
 read = prepared.in_reading_order(cfg.go_backwards)  # the pieces in the order of the recorded steps
 if cfg.go_backwards and section in (STEP_VIEW, SEQUENCE, UNITS):
-    st.caption("↩️ This model reads backwards, as the lab's Keras `layer_lstm(go_backwards = TRUE)`: step 0 is the "
-               "last token, and the text below runs from the end to the start.")
+    st.caption("↩️ Reads backwards, as the lab's Keras `go_backwards = TRUE`: step 0 is the last token, and the text "
+               "runs from the end to the start.")
 
 if section in (STEP_VIEW, SEQUENCE):
     draw = render_step if section == STEP_VIEW else render_sequence

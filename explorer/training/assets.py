@@ -39,6 +39,11 @@ class Asset:
     about: str
     make: Callable[[], Run]  # builds the run (seeded), not yet trained
     steps: int
+    short: str = ""  # a button's label
+
+    def __post_init__(self) -> None:
+        if not self.short:
+            object.__setattr__(self, "short", self.title)
 
     @property
     def path(self) -> Path:
@@ -71,19 +76,20 @@ ASSETS: dict[str, Asset] = {a.key: a for a in [
     Asset("lecture_lstm", "Lecture lab LSTM on balanced brackets",
           "The lecture's Keras LSTM (4 units, reading backwards) after it learned balanced brackets.",
           _preset_run("Lecture lab LSTM · brackets (trained)", TaskSpec(name="brackets", seq_len=20),
-                      "Lecture lab LSTM", 800), 800),
+                      "Lecture lab LSTM", 800), 800, "Lecture LSTM (brackets)"),
     *[Asset(f"long_gap_{cell}", f"{title} on remember-the-first-token (gap 40)",
             f"{title} trained 1,000 steps on the long-gap task, for the gradient comparison with the other cells.",
-            _preset_run(f"{title} · remember_first (trained)", LONG_GAP, title, 1000), 1000)
+            _preset_run(f"{title} · remember_first (trained)", LONG_GAP, title, 1000), 1000, f"{title} (gap 40)")
       for cell, title in (("rnn", "Elman RNN"), ("gru", "GRU"), ("lstm", "LSTM"))],
     Asset("gpt_reverse", "Tiny GPT on reverse", "A 2-layer, 4-head decoder that learned to reverse 8 symbols.",
           _preset_run("Tiny GPT · reverse (trained)", TaskSpec(name="reverse", seq_len=8),
-                      "Tiny GPT 2 layers × 4 heads", 600), 600),
+                      "Tiny GPT 2 layers × 4 heads", 600), 600, "Tiny GPT (reverse)"),
     Asset("induction_lab", "Induction lab (2-layer attention-only)",
           "The induction-head lab's model, trained through its phase change: scrub the snapshots to watch the "
-          "induction head form.", _lab, 1500),
+          "induction head form.", _lab, 1500, "Induction lab"),
     *[Asset(f"positions_{p}", f"Positions experiment: {p}",
-            f"The positions experiment's {p} variant on reverse (encoder-decoder), 600 steps.", _positions(p), 600)
+            f"The positions experiment's {p} variant on reverse (encoder-decoder), 600 steps.", _positions(p), 600,
+            f"Positions: {p}")
       for p in ("none", "sinusoidal", "learned", "rotary")],
 ]}
 TRIO = ("long_gap_rnn", "long_gap_gru", "long_gap_lstm")

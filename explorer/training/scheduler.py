@@ -19,6 +19,7 @@ default is one worker; ``EXPLORER_TRAIN_WORKERS`` overrides it. Processes are wh
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import threading
@@ -26,6 +27,8 @@ import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
+import torch
 
 from explorer.training.trainer import Trainer
 
@@ -145,6 +148,9 @@ class Scheduler:
         return best if best is not None else max(wait, 0.005)
 
     def _work(self) -> None:
+        # OpenMP's thread count is per thread: a worker would otherwise use every core for each small step
+        # (slower on a shared server, and results that differ from a run trained with another count).
+        torch.set_num_threads(worker_threads())
         while True:
             with self._cond:
                 if self._stopped:
@@ -213,6 +219,12 @@ _SCHEDULER: Scheduler | None = None
 _SCHEDULER_LOCK = threading.Lock()
 
 
+def worker_threads() -> int:
+    """Intra-op threads of each worker: EXPLORER_TORCH_THREADS, else 1 (as the web server's, runtime.py)."""
+    value = os.environ.get("EXPLORER_TORCH_THREADS", "").strip()
+    return max(1, int(value)) if value.isdigit() else 1
+
+
 def default_workers() -> int:
     """Worker threads: EXPLORER_TRAIN_WORKERS, else 1 (threads share the GIL: see the module docstring)."""
     value = os.environ.get("EXPLORER_TRAIN_WORKERS", "").strip()
@@ -220,9 +232,11 @@ def default_workers() -> int:
 
 
 def get_scheduler() -> Scheduler:
-    """The process's scheduler (started on first use)."""
+    """The process's scheduler (started on first use, stopped at exit: torch must not be torn down under a
+    worker that is still stepping)."""
     global _SCHEDULER
     with _SCHEDULER_LOCK:
         if _SCHEDULER is None:
             _SCHEDULER = Scheduler(workers=default_workers())
+            atexit.register(_SCHEDULER.shutdown)
         return _SCHEDULER

@@ -137,6 +137,7 @@ class Trainer(LiveControl, MetricsReadout):
         self.snapshots = {step: self._cpu_state()}
         self._good_state, self._good_step = self._cpu_state(), step
         self.status = "paused" if step < self.config.max_steps else "done"
+        self.message = "" if self.status == "paused" else f"Reached the step target ({self.config.max_steps})."
 
     def current_weights(self) -> dict[str, torch.Tensor]:
         """CPU copies of the weights now (an analysis reads these, never the live model)."""

@@ -65,7 +65,8 @@ def download_run(run: Run, key: str, label: str = "⬇️ Download .safetensors"
                        data=lambda: to_bytes(checkpoint_from_trainer(trainer, run.name, preset=run.preset)),
                        file_name=f"{run.name.replace(' ', '_')}_step{run.step}.safetensors",
                        mime="application/octet-stream", disabled=trainer is None,
-                       help=None if trainer else "Opened for inspection only: download the file it came from.")
+                       help="Download its checkpoint (.safetensors)" if trainer else
+                       "Opened for inspection only: download the file it came from.")
 
 
 def render_checkpoints(run: Run | None) -> None:

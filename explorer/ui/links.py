@@ -1,4 +1,4 @@
-"""Links that open the same view: "🔗 Link to this view" on every analysis page, and opening such a link.
+"""Links that open the same view: a "🔗 Link" button (link to this view) on every analysis page, and opening one.
 
 A link is the page's URL with query parameters: ``model`` (``asset:<key>``, ``pretrained:<name>`` or
 ``recipe:<…>``, see explorer.training.recipes), ``step`` (a recipe is re-trained to it, in the background, with
@@ -125,7 +125,7 @@ def model_ref(run: Run | None, pretrained: str | None) -> tuple[str | None, str]
 
 
 def link_button(page: str, names: dict[str, str], run: Run | None = None, pretrained: str | None = None) -> None:
-    """"🔗 Link to this view": the URL that opens this page with this model and these choices."""
+    """"🔗 Link" (to this view): the URL that opens this page with this model and these choices."""
     ref, why = model_ref(run, pretrained)
     params: dict[str, Any] = {}
     if ref is not None:
@@ -144,8 +144,9 @@ def link_button(page: str, names: dict[str, str], run: Run | None = None, pretra
     if not base.endswith("/" + page):
         base = f"{base}/{page}" if base else f"/{page}"
     link = f"{base}?{urlencode(params)}" if params else base
-    with st.popover("🔗 Link to this view", help="A link that opens this page with this model and these choices, "
-                                                 "e.g. for a slide: everyone who opens it sees the same view"):
+    with st.popover("🔗 Link", help="Link to this view: a link that opens this page with this model and these "
+                                   "choices, e.g. for a slide: everyone who opens it sees the same view",
+                    width="stretch"):
         st.code(link, language=None, wrap_lines=True)
         if why:
             st.caption(f"Without the model: {why}")

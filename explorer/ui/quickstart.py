@@ -16,12 +16,10 @@ from explorer.ui.loaders import generated_task
 from explorer.ui.state import NoRoom, SessionState, get_state
 
 QUICK_STARTS = {  # title, task, preset; each stops once it has learned (99 % on validation, twice in a row)
-    "lecture_lstm": ("Train the lecture's LSTM on balanced brackets", TaskSpec(name="brackets", seq_len=20),
-                     "Lecture lab LSTM"),
-    "gpt_reverse": ("Watch a tiny GPT learn to reverse", TaskSpec(name="reverse", seq_len=8),
+    "lecture_lstm": ("Train the lecture's LSTM", TaskSpec(name="brackets", seq_len=20), "Lecture lab LSTM"),
+    "gpt_reverse": ("Train a tiny GPT to reverse", TaskSpec(name="reverse", seq_len=8),
                     "Tiny GPT 2 layers × 4 heads"),
-    "long_gap": ("An LSTM remembers across 30 steps", TaskSpec(name="remember_first", seq_len=30),
-                 "LSTM"),
+    "long_gap": ("Train an LSTM on a 30-step gap", TaskSpec(name="remember_first", seq_len=30), "LSTM"),
 }
 LEARNED = {"stop_at_accuracy": 0.99}
 

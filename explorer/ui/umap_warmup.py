@@ -9,6 +9,7 @@ compiled kernels are ready when a user asks for UMAP. The thread never touches S
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -45,9 +46,12 @@ def _warm() -> None:
         _status.seconds = time.perf_counter() - start
 
 
-def start_umap_warmup() -> threading.Thread:
-    """Start the warm-up thread once per process (later calls return the same thread)."""
+def start_umap_warmup(at_startup: bool = False) -> threading.Thread | None:
+    """Start the warm-up thread once per process (later calls return the same thread). At start-up,
+    ``EXPLORER_UMAP_WARMUP=0`` skips it (the test suite: many short processes that never draw a UMAP)."""
     global _thread
+    if at_startup and os.environ.get("EXPLORER_UMAP_WARMUP", "1") == "0":
+        return None
     with _lock:
         if _thread is None:
             _status.state = "running"

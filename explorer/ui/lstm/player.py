@@ -40,7 +40,7 @@ def render_stepper(n_pos: int, body: Callable[[int], None]) -> None:
             if t == last:
                 st.session_state[PLAY] = False  # the end: stop playing
         st.session_state[STEP] = t
-        c_slider, c_first, c_back, c_forward, c_last, c_play = st.columns([8, 1, 1, 1, 1, 1.6],
+        c_slider, c_first, c_back, c_forward, c_last, c_play = st.columns([7.5, 1, 1, 1, 1, 2],
                                                                            vertical_alignment="bottom")
         if last > 0:
             t = int(c_slider.slider("Step t", 0, last, key=STEP, help="Move through the input one token at a time"))

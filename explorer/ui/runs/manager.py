@@ -86,7 +86,7 @@ def render_runs() -> None:
 def _render_row(run: Run) -> None:
     state = get_state()
     with st.container(border=True):
-        c_name, c_status, c_current, c_save, c_download, c_close = st.columns([3, 2.2, 1.2, 1.2, 1.4, 1.1],
+        c_name, c_status, c_current, c_save, c_download, c_close = st.columns([3, 2.6, 0.7, 0.7, 0.7, 0.7],
                                                                                vertical_alignment="center")
         key = f"{RENAME}.{run.id}"
         seed(key, run.name)
@@ -96,14 +96,16 @@ def _render_row(run: Run) -> None:
         progress = f"step {run.step:,}" + (f" of {trainer.config.max_steps:,}" if trainer else "")
         c_status.text(f"{STATUS.get(run.status, run.status)} · {progress}")
         is_current = state.current == run.id
-        c_current.button("⭐ Current" if is_current else "Make current", key=f"{CURRENT}.{run.id}",
-                         disabled=is_current, width="stretch", on_click=state.set_current, args=(run.id,),
-                         help="The sidebar's model: the Train page trains it, and pages show it")
-        c_save.button("💾 Save", key=f"{SAVE}.{run.id}", on_click=_save, args=(run.id,), width="stretch",
-                      disabled=trainer is None, help="Keep a checkpoint in this session's list")
+        c_current.button("⭐", key=f"{CURRENT}.{run.id}", disabled=is_current, width="stretch",
+                         on_click=state.set_current, args=(run.id,),
+                         help="The current model" if is_current else
+                         "Make it the current model (the sidebar's: the Train page trains it, pages show it)")
+        c_save.button("💾", key=f"{SAVE}.{run.id}", on_click=_save, args=(run.id,), width="stretch",
+                      disabled=trainer is None, help="Save: keep a checkpoint in this session's list")
         with c_download:
-            download_run(run, f"{DOWNLOAD}.{run.id}", "⬇️ Download")
-        c_close.button("🗑️ Close", key=f"{CLOSE}.{run.id}", on_click=_ask_close, args=(run.id,), width="stretch")
+            download_run(run, f"{DOWNLOAD}.{run.id}", "⬇️")
+        c_close.button("🗑️", key=f"{CLOSE}.{run.id}", on_click=_ask_close, args=(run.id,), width="stretch",
+                       help="Close the run (asks first)")
         if st.session_state.get(CLOSING) == run.id:
             unsaved = "" if any(label.startswith(f"{run.name} @ ") for label in state.saved) else \
                 " It has no saved checkpoint: its weights and history will be gone."
