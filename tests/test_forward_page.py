@@ -86,7 +86,7 @@ def test_a_long_input_is_paged() -> None:
 
 
 def test_the_tiny_gpt_walk_next_token_and_decoding(gpt_page) -> None:
-    at, run = gpt_page
+    at, _run = gpt_page
     for name in FORWARD_SECTIONS[:4]:
         _section(at, name)
     _section(at, "🎲 Next token")
@@ -105,7 +105,7 @@ def test_the_tiny_gpt_walk_next_token_and_decoding(gpt_page) -> None:
 
 
 def test_the_lens_scrubs_over_snapshots(gpt_page) -> None:
-    at, run = gpt_page
+    at, _run = gpt_page
     _section(at, "🔭 Logit lens")
     assert any("Logit lens" in t for t in _titles(at))
     at.select_slider(key="forward.lens.step").set_value(0).run()
@@ -126,11 +126,21 @@ def test_tokens_page_sections_react() -> None:
     first = next(t for t in _titles(at) if "The text in BPE" in t)
     at.slider(key="tokens.bpe.vocab").set_value(at.slider(key="tokens.bpe.vocab").max).run()
     second = next(t for t in _titles(at) if "The text in BPE" in t)
-    count = (lambda t: int(t.rsplit("T = ", 1)[1]))
-    assert count(second) < count(first), "more merges, fewer tokens"
+    assert int(second.rsplit("T = ", 1)[1]) < int(first.rsplit("T = ", 1)[1]), "more merges, fewer tokens"
     assert any("exactly" in str(c.value) for c in at.caption), "the merges by hand match tokenizers"
     at.segmented_control(key="tokens.section").set_value("🔢 One-hot × W_E").run()
     assert not at.exception
     assert any("W_E" in t for t in _titles(at))
     at.text_area(key="tokens.text").set_value("").run()
     assert any("empty" in str(w.value) for w in at.warning)
+
+
+def test_the_first_pick_on_the_page_is_kept(monkeypatch) -> None:
+    """Opening the page lists MiniLM in the sidebar; that must not undo the user's first choice of another model."""
+    monkeypatch.setattr("explorer.ui.forward.subject.offered_pretrained", lambda: ["all-MiniLM-L6-v2", "gpt2"])
+    at = open_page("forward")
+    at.selectbox(key="forward.model").set_value("pretrained:gpt2").run()
+    assert not at.exception
+    assert at.selectbox(key="forward.model").value == "pretrained:gpt2"
+    assert any("gpt2" in str(e.value) for e in at.error), "offline, the hub model cannot load: a message"
+    assert state(at).current == "pretrained:all-MiniLM-L6-v2", "the sidebar keeps its own model"
