@@ -30,15 +30,14 @@ def _boxes(shape: Anatomy, T: int, layer: int, head: int, kv_head: int, scale: f
     d, dh, h = shape.d_model, shape.d_head, shape.n_heads
     blue, green, orange, purple, grey = COLORWAY[5], COLORWAY[2], COLORWAY[1], COLORWAY[4], "#9e9e9e"
     x_in = "LN1(resid_pre)" if not shape.post_ln and shape.norm != "none" else "resid_pre"
-    kv = (f" (key/value head {kv_head}, shared by {shape.group_size} query heads)"
-          if shape.group_size > 1 else "")
-    rope = " → rotated by position (RoPE)" if shape.rotary else ""
+    kv = f" · K, V: shared head {kv_head} of {shape.n_kv_heads}" if shape.group_size > 1 else ""
+    rope = " · Q, K rotated by position (RoPE)" if shape.rotary else ""
     mask = "mask: −∞ above the diagonal (a decoder sees keys ≤ i)" if shape.causal else "no mask (an encoder sees all)"
     left, right = 2.5, 7.5
     boxes = [
         Box(left, 9.2, f"X = {x_in}   (layer {layer})", f"[T × d_model] = [{T} × {d}]", grey),
-        Box(left, 8.0, f"Q = X W_Q,  K = X W_K,  V = X W_V   (head {head}){rope}", f"[T × d_head] = [{T} × {dh}] each"
-            + kv, blue),
+        Box(left, 8.0, f"Q = X W_Q,  K = X W_K,  V = X W_V   (head {head})", f"[T × d_head] = [{T} × {dh}] each"
+            + kv + rope, blue),
         Box(left, 6.8, "S = Q Kᵀ", f"[T × T] = [{T} × {T}]", blue),
         Box(left, 5.6, f"S / √d_k  = S / {1 / scale:.4g}" if abs(scale * dh ** 0.5 - 1) < 1e-6 else
             f"S × {scale:.4g}  (this model's own scale)", f"[{T} × {T}]", blue),

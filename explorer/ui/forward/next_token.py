@@ -103,7 +103,8 @@ def _prompt_ids(walk: Walk, prompt: str, as_chat: bool) -> list[int]:
     if as_chat:
         ids = tokenizer.apply_chat_template([{"role": "user", "content": prompt}], add_generation_prompt=True,
                                             tokenize=True)
-        return list(ids["input_ids"] if isinstance(ids, dict) else ids)
+        ids = ids["input_ids"] if hasattr(ids, "keys") else ids  # a BatchEncoding in recent transformers
+        return [int(i) for i in (ids[0] if ids and isinstance(ids[0], list) else ids)]
     return walk.model.to_tokens(prompt)[0].tolist()
 
 
