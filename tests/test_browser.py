@@ -56,3 +56,20 @@ def test_loss_plot_downloads_as_a_slide_png(tmp_path) -> None:
     width, height = struct.unpack(">II", data[16:24])
     assert (width, height) == (3200, 1800)  # 1600 × 900 slide at scale 2
     assert blocked == [], f"the app tried to reach the internet: {blocked[:5]}"
+
+
+def test_tokens_and_forward_pages_draw_offline(tmp_path) -> None:
+    """The 🔤 Tokens and 🧮 Forward pass pages, opened by their links with the internet blocked, draw figures."""
+    from playwright.sync_api import sync_playwright
+
+    blocked: list[str] = []
+    with running_app(tmp_path) as url, sync_playwright() as p, offline_page(p, blocked) as page:
+        for path, text in (("tokens", "From text to tokens"), ("forward", "One forward pass")):
+            page.goto(f"{url}/{path}")
+            page.get_by_text(text).first.wait_for(timeout=60_000)
+            page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot .main-svg').length > 0",
+                                   timeout=90_000)
+        page.get_by_role("radio", name="One head").click()
+        page.get_by_text("hook_resid_mid", exact=False).first.wait_for(timeout=60_000)
+        page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 8", timeout=60_000)
+    assert blocked == [], f"the app tried to reach the internet: {blocked[:5]}"

@@ -43,6 +43,11 @@ st.markdown(
   sentiment comparison.
 - **🔁 Inside the RNN** — step through an input token by token and watch every gate (fₜ, iₜ, C̃ₜ, oₜ), the cell
   state and the hidden state; find units that count brackets; see why gradients vanish in an Elman RNN.
+- **🔤 Tokens** — the same text through character, word, WordPiece (MiniLM) and BPE (SmolLM2) tokenizers, a BPE
+  vocabulary learned live (its merges in order, the token count falling), and one-hot × W_E = a row of W_E.
+- **🧮 Forward pass** — one sentence through a transformer with every shape: Q, K, V, QKᵀ/√d_k, the mask, the
+  softmax row by row, A·V, the concatenation and W_O; Add & Norm, the feed-forward neurons, the logit lens, the
+  next-token distribution under temperature, top-k and top-p, and greedy, sampled or beam-search decoding.
 - **👀 Attention** — every layer and head of your transformers and of MiniLM (offline): patterns, raw scores,
   per-head summaries that find previous-token and [SEP] heads, bertviz views, long inputs, why we divide by √d_k.
 - **🔌 Circuits** — the QK and OV circuits of each head (Elhage et al. 2021), copying and composition scores, and

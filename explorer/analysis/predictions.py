@@ -6,46 +6,28 @@ import numpy as np
 import pandas as pd
 import torch
 
+from explorer.analysis.decoding import LogitsFn, next_token_fn, sample
 from explorer.data.batches import max_model_length
 from explorer.data.dataset import Split, TaskData
 from explorer.data.tokenizers import BOS, PAD, SEP, UNK, Tokenizer
 from explorer.models import Model, TransformerConfig
-
-MAX_GENERATE = 500
 
 
 def _device(model: Model) -> torch.device:
     return next(model.parameters()).device
 
 
-@torch.no_grad()
+def lm_next_token(model: Model) -> LogitsFn:
+    """An app language model's next-token logits (the last n_ctx tokens for learned positions; never padding)."""
+    model.eval()
+    return next_token_fn(model, window=max_model_length(model.config), banned=[PAD])
+
+
 def sample_tokens(model: Model, prompt: list[int], n_new: int, temperature: float = 1.0,
                   seed: int = 0) -> list[int]:
-    """Autoregressive sampling from a language model: softmax(logits / temperature) at each step.
-
-    ``temperature`` 0 means greedy (argmax). Models with learned positions see the last ``n_ctx``
-    tokens only. Returns the new token ids.
-    """
-    if not 0 <= temperature <= 10:
-        raise ValueError("temperature must be between 0 and 10.")
-    n_new = max(0, min(n_new, MAX_GENERATE))
-    model.eval()
-    generator = torch.Generator().manual_seed(seed)
-    window = max_model_length(model.config)
-    tokens = list(prompt) or [BOS]
-    new: list[int] = []
-    for _ in range(n_new):
-        context = tokens[-window:] if window else tokens
-        logits = model(torch.tensor([context], device=_device(model)))[0, -1].float().cpu()  # [d_vocab]
-        logits[PAD] = float("-inf")  # never emit padding
-        if temperature == 0:
-            next_id = int(logits.argmax())
-        else:
-            probs = torch.softmax(logits / temperature, dim=-1)
-            next_id = int(torch.multinomial(probs, 1, generator=generator))
-        tokens.append(next_id)
-        new.append(next_id)
-    return new
+    """Autoregressive sampling from a language model: softmax(logits / temperature) at each step, seeded
+    (:func:`explorer.analysis.decoding.sample`). ``temperature`` 0 means greedy (argmax). Returns the new ids."""
+    return sample(lm_next_token(model), list(prompt) or [BOS], max(0, n_new), temperature=temperature, seed=seed)
 
 
 def sample_text(model: Model, tokenizer: Tokenizer, prompt: str, n_new: int = 200, temperature: float = 1.0,

@@ -13,6 +13,7 @@ CELLS = ("rnn", "gru", "lstm")
 HEADS = ("lm", "classifier")
 POOLINGS = ("mean", "last")
 POSITIONALS = ("sinusoidal", "learned", "rotary", "none")
+NORM_POSITIONS = ("pre", "post")
 ACTIVATIONS = ("gelu", "relu")
 
 # Limits that keep a shared classroom server alive; generous for toy models.
@@ -158,11 +159,14 @@ class RecurrentConfig(_Serializable):
 
 @dataclass
 class TransformerConfig(_Serializable):
-    """A small transformer (Vaswani et al. 2017, pre-LayerNorm as in GPT-2).
+    """A small transformer (Vaswani et al. 2017).
 
     ``causal=True, head='lm'``: decoder-only language model (GPT). ``causal=False,
     head='classifier'``: encoder-only classifier (BERT-like). ``encoder_decoder=True``: an encoder
     stack plus a causal decoder stack whose blocks also cross-attend to the encoder output.
+    ``norm_position``: "pre" (GPT-2: x + F(LN(x)), a final LayerNorm before the unembedding) or "post"
+    (Vaswani et al. 2017 and BERT, "Add & Norm": LN(x + F(x)) after every sub-layer, no final LayerNorm).
+    Checkpoints saved before the field existed load as "pre", which is what they were.
     """
 
     d_vocab: int = 32
@@ -174,6 +178,7 @@ class TransformerConfig(_Serializable):
     d_head: int | None = None  # default d_model // n_heads
     attn_only: bool = False
     layer_norm: bool = True
+    norm_position: str = "pre"  # "pre" | "post" (only matters with layer_norm)
     positional: str = "learned"
     rotary_base: float = 10000.0
     causal: bool = True
@@ -195,6 +200,7 @@ class TransformerConfig(_Serializable):
         _positive("n_layers", self.n_layers, MAX_LAYERS)
         _one_of("positional", self.positional, POSITIONALS)
         _one_of("act_fn", self.act_fn, ACTIVATIONS)
+        _one_of("norm_position", self.norm_position, NORM_POSITIONS)
         _check_head(self.head, self.n_classes, self.pooling)
         if self.d_head is None:
             if self.d_model % self.n_heads:
@@ -222,6 +228,11 @@ class TransformerConfig(_Serializable):
         if self.pad_id is not None and not 0 <= self.pad_id < self.d_vocab:
             raise ValueError(f"pad_id {self.pad_id} is outside the vocabulary (size {self.d_vocab}).")
         _check_size(self)
+
+    @property
+    def post_ln(self) -> bool:
+        """True when LayerNorm follows each residual addition (as the pretrained adapter's ``post_ln``)."""
+        return self.layer_norm and self.norm_position == "post"
 
 
 ModelConfig = RecurrentConfig | TransformerConfig

@@ -1,9 +1,14 @@
 """A small, readable transformer: decoder-only LM, encoder-only classifier, or encoder-decoder.
 
-Pre-LayerNorm residual blocks (as GPT-2): each block reads the residual stream, and adds back what its
-attention and MLP compute (Elhage et al. 2021's residual-stream view):
+Pre-LayerNorm residual blocks by default (as GPT-2): each block reads the residual stream, and adds back what
+its attention and MLP compute (Elhage et al. 2021's residual-stream view):
     resid_mid  = resid_pre + Attn(LN1(resid_pre))
-    resid_post = resid_mid + MLP(LN2(resid_mid))
+    resid_post = resid_mid + MLP(LN2(resid_mid))                 then LN_final before W_U
+Post-LayerNorm blocks (``norm_position="post"``, Vaswani et al. 2017's "Add & Norm", as BERT), with the hook names
+of TransformerLens's BertBlock:
+    resid_mid  = resid_pre + Attn(resid_pre)                     (hook_resid_mid, before LN1)
+    resid_post = LN1(resid_mid) + MLP(LN1(resid_mid))            (hook_resid_post, before LN2)
+    output     = LN2(resid_post)                                 (hook_normalized_resid_post; no LN_final)
 Hook names and weight shapes follow TransformerLens (see DESIGN.md). In an encoder-decoder model the
 encoder stack is ``encoder.{L}`` and the decoder stack is ``blocks.{L}``, whose blocks also
 cross-attend (``blocks.{L}.cross_attn.hook_pattern`` [batch, head, dec_pos, enc_pos]).
@@ -74,11 +79,16 @@ class Block(nn.Module):
             self.mlp = MLP(cfg.d_model, cfg.d_mlp, cfg.act_fn)
             self.hook_mlp_out = HookPoint()
         self.hook_resid_post = HookPoint()
+        self.post_ln = cfg.post_ln
+        if self.post_ln:
+            self.hook_normalized_resid_post = HookPoint()
         self.dropout = nn.Dropout(cfg.dropout)
 
     def forward(self, resid, allowed=None, rotary=None, encoder_out=None, cross_allowed=None):
         """resid [batch, pos, d_model] -> [batch, pos, d_model]."""
         resid = self.hook_resid_pre(resid)
+        if self.post_ln:
+            return self._post_ln(resid, allowed, rotary, encoder_out, cross_allowed)
         attn_out = self.hook_attn_out(self.dropout(self.attn(self.ln1(resid), allowed=allowed, rotary=rotary)))
         resid = self.hook_resid_mid(resid + attn_out)
         if self.cross_attention:
@@ -87,6 +97,18 @@ class Block(nn.Module):
         if not self.attn_only:
             resid = resid + self.hook_mlp_out(self.dropout(self.mlp(self.ln2(resid))))
         return self.hook_resid_post(resid)
+
+    def _post_ln(self, resid, allowed, rotary, encoder_out, cross_allowed):
+        """Add & Norm after every sub-layer: x = LN(x + F(x)). Attention-only blocks end with LN1."""
+        attn_out = self.hook_attn_out(self.dropout(self.attn(resid, allowed=allowed, rotary=rotary)))
+        x = self.ln1(self.hook_resid_mid(resid + attn_out))
+        if self.cross_attention:
+            cross = self.hook_cross_attn_out(self.dropout(self.cross_attn(x, x_kv=encoder_out, allowed=cross_allowed)))
+            x = self.ln_cross(self.hook_resid_mid_cross(x + cross))
+        if self.attn_only:
+            return self.hook_normalized_resid_post(self.hook_resid_post(x))
+        mlp_out = self.hook_mlp_out(self.dropout(self.mlp(x)))
+        return self.hook_normalized_resid_post(self.ln2(self.hook_resid_post(x + mlp_out)))
 
 
 class Transformer(HookedModel):
@@ -105,10 +127,11 @@ class Transformer(HookedModel):
         if cfg.positional in ("learned", "sinusoidal"):
             self.hook_pos_embed = HookPoint()
         self.blocks = nn.ModuleList(Block(cfg, cross_attention=cfg.encoder_decoder) for _ in range(cfg.n_layers))
-        self.ln_final = _norm(cfg)
+        # Post-LN blocks already end with a LayerNorm: no final one (Vaswani et al. 2017, BERT).
+        self.ln_final = nn.Identity() if cfg.post_ln else _norm(cfg)
         if cfg.encoder_decoder:
             self.encoder = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layers))
-            self.encoder_ln_final = _norm(cfg)
+            self.encoder_ln_final = nn.Identity() if cfg.post_ln else _norm(cfg)
             self.hook_encoder_embed = HookPoint()
         if cfg.head == "lm":
             self.W_U = nn.Parameter(torch.randn(cfg.d_model, cfg.d_vocab) / math.sqrt(cfg.d_model))

@@ -92,6 +92,8 @@ def describe_model(config: ModelConfig) -> str:
         extras.append("attention only")
     if not config.layer_norm:
         extras.append("no LayerNorm")
+    elif config.post_ln:
+        extras.append("post-LN")
     return f"Transformer {config.n_layers}L×{config.n_heads}H d{config.d_model} · {kind} · {', '.join(extras)}"
 
 

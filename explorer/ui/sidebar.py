@@ -28,7 +28,9 @@ def render_sidebar() -> None:
     with st.sidebar:
         choices = model_choices(state)
         if choices:
-            if state.current not in choices:
+            if state.current is None:  # the sidebar's first model (a page just opened one): not a change of
+                state.current = next(iter(choices))  # model that pages should follow, overriding their own pick
+            elif state.current not in choices:
                 state.set_current(next(iter(choices)))
             st.session_state[keys.SIDEBAR_MODEL] = state.current
             st.selectbox("Current model", options=list(choices), format_func=choices.get, key=keys.SIDEBAR_MODEL,

@@ -132,6 +132,10 @@ def _transformer_fields(cfg: TransformerConfig, prefix: str, data: TaskData) -> 
                            help="The longest input the learned position table covers")
     values["attn_only"] = _check(c3, "Attention only (no MLP)", cfg.attn_only, f"{prefix}.attn_only")
     values["layer_norm"] = _check(c4, "LayerNorm", cfg.layer_norm, f"{prefix}.layer_norm")
+    values["norm_position"] = _choice(
+        c4, "LayerNorm position", ["pre", "post"], cfg.norm_position, f"{prefix}.norm_position",
+        disabled=not values["layer_norm"], format_func={"pre": "pre-LN (GPT-2)", "post": "post-LN (Vaswani, BERT)"}.get,
+        help="pre: x + F(LN(x)) and a final LayerNorm; post: LN(x + F(x)) after every sub-layer, as the decks draw it")
     c1, c2, c3, c4 = st.columns(4)
     values["act_fn"] = _choice(c1, "MLP activation", ["gelu", "relu"], cfg.act_fn, f"{prefix}.act_fn")
     values["dropout"] = _float(c2, "Dropout", 0.0, 1.0, cfg.dropout, f"{prefix}.dropout", step=0.05)
