@@ -9,6 +9,10 @@ change nothing at all. The trainer keeps:
 - ``snapshots``: a bounded ring of weights (step -> state dict on the CPU) for scrubbing through
   training; when it is full every other snapshot is dropped and the spacing doubles, so it always
   covers the whole run;
+- the learning-rate schedule (``config.schedule``: ε_k is set before every update) and, with
+  ``config.early_stopping``, a watch on the validation loss: after ``patience`` evaluations without a new minimum
+  the run stops and the weights of the best evaluation are put back (``best_step``; the history is kept, so the
+  curve still shows the rise that stopped it);
 - a guard: a non-finite loss or gradient, or a loss that explodes (above EXPLODE_FACTOR times its
   starting level for EXPLODE_STEPS steps: Adam with a huge learning rate stays finite but useless),
   stops the run, says why, and restores the last good weights.
@@ -32,6 +36,7 @@ from explorer.training.config import TrainConfig
 from explorer.training.device import default_device
 from explorer.training.metrics import accuracy_counts, forward, loss_fn
 from explorer.training.optim import make_optimizer
+from explorer.training.schedules import learning_rate
 
 ACCURACY_ROWS = 16  # train accuracy is measured on this many sequences of each batch (argmax is not free)
 EVAL_TOKENS = 8192  # token tasks validate on at most eval_examples sequences and about this many tokens
@@ -72,6 +77,9 @@ class Trainer:
         self.val_set = val.take(torch.arange(n_val)).to(self.device)
         # One chunk at a time: Streamlit may start a new script run before the previous one has returned.
         self._lock = threading.Lock()
+        # The weights training starts from (and Reset returns to): the seeded init plus whatever was put in
+        # before the trainer was made (e.g. GloVe rows in the embedding), so a rebuild from the seed would miss it.
+        self._initial_state = self._cpu_state()
         self._start_fresh()
 
     # ----------------------------------------------------------------- state
@@ -90,6 +98,11 @@ class Trainer:
         self._good_step = 0
         self._reference_loss: float | None = None  # the loss at the first step
         self._exploding_steps = 0
+        self.best_step: int | None = None  # the evaluation with the lowest validation loss so far
+        self.best_val_loss = math.inf
+        self._best_state: dict[str, torch.Tensor] | None = None
+        self._evals_since_best = 0
+        self.stopped_early = False
         self._take_snapshot()
 
     def _make_optimizer(self) -> torch.optim.Optimizer:
@@ -131,19 +144,23 @@ class Trainer:
             self.status = "paused"
 
     def reset(self) -> None:
-        """Back to the seeded initial weights with an empty history (waits for a running chunk to end)."""
-        fresh = build_model(self.model.config, seed=self.model_seed).to(self.device)
+        """Back to the initial weights with an empty history (waits for a running chunk to end)."""
         with self._lock:
-            self.model.load_state_dict(fresh.state_dict())
+            self.model.load_state_dict(self._initial_state)
             self._start_fresh()
 
     def set_max_steps(self, max_steps: int) -> None:
         self.config = TrainConfig.from_dict({**self.config.to_dict(), "max_steps": max_steps})
         if self.status == "done" and self.step_count < max_steps:
             self.status, self.message = "paused", ""
+            self.stopped_early = False
+            self._evals_since_best = 0
 
     def restore_progress(self, step: int, history: list[dict], val_history: list[dict]) -> None:
-        """Continue a run loaded from a checkpoint: its step count and metrics (the weights are already loaded)."""
+        """Continue a run loaded from a checkpoint: its step count and metrics (the weights are already loaded).
+        Reset still returns to the seeded initial weights, not to the checkpoint's."""
+        seeded = build_model(self.model.config, seed=self.model_seed)
+        self._initial_state = {k: v.detach().to("cpu", copy=True) for k, v in seeded.state_dict().items()}
         self.step_count = step
         self.history, self.val_history = list(history), list(val_history)
         self.snapshots = {step: self._cpu_state()}
@@ -186,10 +203,11 @@ class Trainer:
             if time_budget_s is not None and done and time.perf_counter() - start >= time_budget_s:
                 break
             if not self._one_step():
+                done += int(self.stopped_early)  # the step that triggered early stopping was taken
                 break
             done += 1
         elapsed = time.perf_counter() - start
-        if self.step_count >= self.config.max_steps and self.status != "diverged":
+        if self.step_count >= self.config.max_steps and self.status not in ("diverged", "done"):
             self.status, self.message = "done", f"Reached the step target ({self.config.max_steps})."
         return ChunkResult(done, elapsed, self.status)
 
@@ -209,6 +227,9 @@ class Trainer:
             return self._diverged(f"the loss exploded to {loss_value:.3g} (it started at {reference:.3g})")
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
+        rate = learning_rate(self.config, self.step_count)  # ε_k of this update (k = steps taken so far)
+        for group in self.optimizer.param_groups:
+            group["lr"] = rate
         if self.config.grad_clip is not None:
             grad_norm = float(torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip))
         else:
@@ -229,11 +250,34 @@ class Trainer:
         })
         if self.step_count % GOOD_COPY_EVERY == 0 and loss_value <= HEALTHY_FACTOR * reference:
             self._good_state, self._good_step = self._cpu_state(), self.step_count
+        if self.step_count % self.snapshot_every == 0:
+            self._take_snapshot()
         if self.step_count % self.config.eval_every == 0 or self.step_count == self.config.max_steps:
             self.val_history.append({"step": self.step_count, **self.evaluate()})
             self.model.train()
-        if self.step_count % self.snapshot_every == 0:
-            self._take_snapshot()
+            if self._watch_validation():
+                return False
+        return True
+
+    def _watch_validation(self) -> bool:
+        """Track the validation minimum; with early stopping, stop after ``patience`` evaluations without a new one
+        and put the best weights back. True when the run stopped."""
+        val_loss = self.val_history[-1]["val_loss"]
+        if val_loss < self.best_val_loss:
+            self.best_val_loss, self.best_step, self._evals_since_best = val_loss, self.step_count, 0
+            if self.config.early_stopping:
+                self._best_state = self._cpu_state()
+            return False
+        self._evals_since_best += 1
+        if not self.config.early_stopping or self._evals_since_best < self.config.patience \
+                or self._best_state is None:
+            return False
+        self.model.load_state_dict(self._best_state)
+        self.stopped_early = True
+        self.status = "done"
+        self.message = (f"Early stopping at step {self.step_count}: the validation loss has not gone below its minimum "
+                        f"{self.best_val_loss:.4f} (step {self.best_step}) for {self.config.patience} evaluations. "
+                        f"The weights of step {self.best_step} were restored.")
         return True
 
     def _diverged(self, why: str) -> bool:
