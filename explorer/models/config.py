@@ -14,6 +14,7 @@ HEADS = ("lm", "classifier")
 POOLINGS = ("mean", "last")
 POSITIONALS = ("sinusoidal", "learned", "rotary", "none")
 ACTIVATIONS = ("gelu", "relu")
+ATTENTIONS = ("none", "additive", "dot")  # recurrent seq2seq: no attention, Bahdanau et al. 2015, Luong et al. 2015
 
 # Limits that keep a shared classroom server alive; generous for toy models.
 MAX_VOCAB = 60_000
@@ -57,6 +58,16 @@ def _check_size(config: ModelConfig) -> None:
 def parameter_estimate(config: ModelConfig) -> int:
     """The number of trainable parameters ``config`` builds (exact up to LayerNorm and bias terms), computed
     without building anything, so that absurd sizes are refused before memory is spent on them."""
+    if isinstance(config, Seq2SeqConfig):
+        g, h, e, a = GATES[config.cell], config.d_hidden, config.d_embed, config.d_annotation
+        directions = 2 if config.bidirectional else 1
+        extra = a if config.attention == "additive" else 0  # the context is part of the decoder's input
+        encoder = directions * sum(g * h * (w + h + 2) for w in [e] + [a] * (config.n_layers - 1))
+        decoder = sum(g * h * (w + h + 2) for w in [e + extra] + [h] * (config.n_layers - 1))
+        attention = (h + a + 1) * config.attention_width if config.attention == "additive" else 0
+        combine = (h + a + 1) * h if config.attention != "none" else 0
+        bridge = config.n_layers * (2 * h + 1) * h if config.bidirectional else 0
+        return 2 * config.d_vocab * e + encoder + decoder + attention + combine + bridge + (h + 1) * config.d_vocab
     if isinstance(config, RecurrentConfig):
         g, h = GATES[config.cell], config.d_hidden
         layers = sum(g * h * (width + h + 2) for width in [config.d_embed] + [h] * (config.n_layers - 1))
@@ -224,7 +235,60 @@ class TransformerConfig(_Serializable):
         _check_size(self)
 
 
-ModelConfig = RecurrentConfig | TransformerConfig
+@dataclass
+class Seq2SeqConfig(_Serializable):
+    """A recurrent encoder–decoder (Sutskever et al. 2014; Cho et al. 2014) for source → target tasks, with
+    ``attention`` none (the decoder starts from the encoder's last state and sees nothing else: the bottleneck),
+    ``additive`` (Bahdanau et al. 2015: score vᵀ tanh(W s + U h), from the decoder's previous state, the context
+    fed into the decoder cell) or ``dot`` (Luong et al. 2015: score sₜ·hⱼ from the decoder's current state).
+    The decoder has as many layers as the encoder; layer L starts from the encoder's final state of layer L.
+    """
+
+    cell: str = "gru"
+    attention: str = "additive"
+    d_vocab: int = 32
+    d_embed: int = 32
+    d_hidden: int = 64
+    n_layers: int = 1
+    d_attention: int = 0  # additive only: width of W s + U h; 0 means d_hidden
+    bidirectional: bool = False  # the encoder reads both ways: hⱼ = [→hⱼ; ←hⱼ] (as Bahdanau et al.'s)
+    dropout: float = 0.0
+    pad_id: int | None = None
+
+    kind = "seq2seq"
+    head = "lm"  # predicts tokens (what the token-level code of the app reads)
+    go_backwards = False
+    encoder_decoder = True
+
+    def __post_init__(self) -> None:
+        _one_of("cell", self.cell, CELLS)
+        _one_of("attention", self.attention, ATTENTIONS)
+        _positive("d_vocab", self.d_vocab, MAX_VOCAB)
+        _positive("d_embed", self.d_embed, MAX_WIDTH)
+        _positive("d_hidden", self.d_hidden, MAX_WIDTH)
+        _positive("n_layers", self.n_layers, 2)
+        if not isinstance(self.d_attention, int) or not 0 <= self.d_attention <= MAX_WIDTH:
+            raise ValueError(f"d_attention must be a whole number from 0 (= d_hidden) to {MAX_WIDTH}.")
+        if self.bidirectional and self.attention == "dot":
+            raise ValueError("Dot-product attention compares sₜ with hⱼ, so both need d_hidden numbers; a "
+                             "bidirectional encoder gives 2 × d_hidden. Use additive attention with it.")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}.")
+        if self.pad_id is not None and not 0 <= self.pad_id < self.d_vocab:
+            raise ValueError(f"pad_id {self.pad_id} is outside the vocabulary (size {self.d_vocab}).")
+        _check_size(self)
+
+    @property
+    def attention_width(self) -> int:
+        return self.d_attention or self.d_hidden
+
+    @property
+    def d_annotation(self) -> int:
+        """Size of an encoder state hⱼ (both directions' when bidirectional)."""
+        return 2 * self.d_hidden if self.bidirectional else self.d_hidden
+
+
+ModelConfig = RecurrentConfig | TransformerConfig | Seq2SeqConfig
 
 
 def config_from_dict(data: dict[str, Any]) -> ModelConfig:
@@ -234,4 +298,6 @@ def config_from_dict(data: dict[str, Any]) -> ModelConfig:
         return RecurrentConfig.from_dict(data)
     if kind == "transformer":
         return TransformerConfig.from_dict(data)
-    raise ValueError(f"Unknown model kind {kind!r}; expected 'recurrent' or 'transformer'.")
+    if kind == "seq2seq":
+        return Seq2SeqConfig.from_dict(data)
+    raise ValueError(f"Unknown model kind {kind!r}; expected 'recurrent', 'transformer' or 'seq2seq'.")

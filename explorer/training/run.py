@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from explorer.data.dataset import TaskData
 from explorer.data.tasks import TASKS, TaskSpec, make_task
 from explorer.data.tokenizers import Tokenizer
-from explorer.models import Model, ModelConfig, RecurrentConfig, TransformerConfig, build_model
+from explorer.models import Model, ModelConfig, RecurrentConfig, Seq2SeqConfig, TransformerConfig, build_model
 from explorer.training.checkpoints import Checkpoint
 from explorer.training.config import TrainConfig
 from explorer.training.trainer import Trainer
@@ -66,11 +66,20 @@ class Run:
         return isinstance(self.config, TransformerConfig)
 
     @property
+    def is_recurrent_seq2seq(self) -> bool:
+        """A recurrent encoder–decoder (its cells can be inspected like a recurrent model's)."""
+        return isinstance(self.config, Seq2SeqConfig)
+
+    @property
     def data_name(self) -> str:
         return self.data.name if self.data else "unknown data"
 
     def label(self) -> str:
         return f"{self.name} · step {self.step}"
+
+
+ATTENTION_NAMES = {"none": "no attention (one context vector)", "additive": "additive attention (Bahdanau)",
+                   "dot": "dot-product attention (Luong)"}
 
 
 def count_parameters(model: Model) -> int:
@@ -79,6 +88,9 @@ def count_parameters(model: Model) -> int:
 
 def describe_model(config: ModelConfig) -> str:
     """A one-line description, e.g. ``LSTM 1×64 · classifier (mean pool)``."""
+    if isinstance(config, Seq2SeqConfig):
+        cell = {"rnn": "Elman RNN", "gru": "GRU", "lstm": "LSTM"}[config.cell]
+        return f"{cell} encoder–decoder {config.n_layers}×{config.d_hidden} · {ATTENTION_NAMES[config.attention]}"
     if isinstance(config, RecurrentConfig):
         cell = {"rnn": "Elman RNN", "gru": "GRU", "lstm": "LSTM"}[config.cell]
         head = f"classifier ({config.pooling} pool)" if config.head == "classifier" else "language model"
