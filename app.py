@@ -16,6 +16,7 @@ PAGES = [
     st.Page("views/train.py", title="Train", icon="🏋️"),
     st.Page("views/compare.py", title="Compare runs", icon="⚖️"),
     st.Page("views/lstm.py", title="Inside the RNN", icon="🔁"),
+    st.Page("views/seq2seq.py", title="Seq2seq & attention", icon="🔀"),
     st.Page("views/attention.py", title="Attention", icon="👀"),
     st.Page("views/circuits.py", title="Circuits", icon="🔌"),
     st.Page("views/positions.py", title="Positions", icon="📍"),
