@@ -84,6 +84,10 @@ def hidden_gradient_norms(model: RecurrentModel, ids: list[int] | tuple[int, ...
         raise ValueError(f"An activation override is for Elman RNNs only, one of {', '.join(ACTIVATIONS)}.")
     if len(ids) == 0:
         raise ValueError("The input has no tokens.")
+    if cfg.bidirectional:
+        raise ValueError("This model reads the input both ways, so every hₜ also reaches the loss through the "
+                         "backward direction: the curve would not show the path back through time. Use a "
+                         "one-directional model.")
     tokens = torch.tensor([list(ids)], dtype=torch.long, device=_device(model))  # [1, pos]
     taps: list[torch.Tensor] = []
     outputs: dict[int, list] = {}

@@ -14,7 +14,8 @@ HEADS = ("lm", "classifier")
 POOLINGS = ("mean", "last")
 POSITIONALS = ("sinusoidal", "learned", "rotary", "none")
 ACTIVATIONS = ("gelu", "relu")
-ATTENTIONS = ("none", "additive", "dot")  # recurrent seq2seq: no attention, Bahdanau et al. 2015, Luong et al. 2015
+ATTENTIONS = ("none", "additive", "dot")
+EMBEDDING_INITS = ("random", "glove")  # recurrent seq2seq: no attention, Bahdanau et al. 2015, Luong et al. 2015
 
 # Limits that keep a shared classroom server alive; generous for toy models.
 MAX_VOCAB = 60_000
@@ -70,12 +71,14 @@ def parameter_estimate(config: ModelConfig) -> int:
         return 2 * config.d_vocab * e + encoder + decoder + attention + combine + bridge + (h + 1) * config.d_vocab
     if isinstance(config, RecurrentConfig):
         g, h = GATES[config.cell], config.d_hidden
-        layers = sum(g * h * (width + h + 2) for width in [config.d_embed] + [h] * (config.n_layers - 1))
+        directions = 2 if config.bidirectional else 1
+        layers = directions * sum(g * h * (width + h + 2)
+                                  for width in [config.d_embed] + [directions * h] * (config.n_layers - 1))
         if config.head == "lm":
             head = (h + 1) * config.d_vocab
         else:
             out = 1 if config.sigmoid_output else config.n_classes
-            dense = config.d_classifier_hidden
+            dense, h = config.d_classifier_hidden, directions * h
             head = (h + 1) * dense + (dense + 1) * out if dense else (h + 1) * out
         return config.d_vocab * config.d_embed + layers + head
     d, inner = config.d_model, config.n_heads * (config.d_head or config.d_model // config.n_heads)
@@ -127,6 +130,11 @@ class RecurrentConfig(_Serializable):
     dropout: float = 0.0
     forget_bias: float = 0.0  # LSTM only: added to the forget gate's initial bias (Keras' unit_forget_bias: 1)
     go_backwards: bool = False  # classifiers only: read each input from its last real token to its first (Keras)
+    bidirectional: bool = False  # classifiers only: a second layer reads backwards; states [→hₜ; ←hₜ] (Keras'
+    # bidirectional(layer_lstm(…)))
+    hh_init_scale: float = 1.0  # W_hh starts as torch's initialisation times this (its spectral radius scales too)
+    freeze_embedding: bool = False  # the embedding table is not trained (e.g. GloVe vectors kept as they are)
+    embedding_init: str = "random"  # random | glove: where the embedding table started (set by the trainer's caller)
     pad_id: int | None = None
 
     kind = "recurrent"
@@ -151,6 +159,15 @@ class RecurrentConfig(_Serializable):
         if self.go_backwards and self.head != "classifier":
             raise ValueError("go_backwards (reading each input from its end) is for classifiers only: a language "
                              "model reading backwards would be predicting the previous token.")
+        if self.bidirectional and self.head != "classifier":
+            raise ValueError("A bidirectional layer reads the whole input, the future included: for classifiers "
+                             "only (a language model would see the token it has to predict).")
+        if self.bidirectional and self.go_backwards:
+            raise ValueError("A bidirectional model already reads the input both ways: switch off go_backwards.")
+        if isinstance(self.hh_init_scale, bool) or not isinstance(self.hh_init_scale, int | float) \
+                or not 0 < self.hh_init_scale <= 20:
+            raise ValueError(f"hh_init_scale must be a number above 0 and at most 20; got {self.hh_init_scale!r}.")
+        _one_of("embedding_init", self.embedding_init, EMBEDDING_INITS)
         _check_size(self)
 
     @classmethod

@@ -28,7 +28,7 @@ def step_memory_bytes(config: ModelConfig, batch_size: int, positions: int) -> i
         out = config.d_vocab
     elif isinstance(config, RecurrentConfig):
         per_layer = (2 * GATES[config.cell] + 4) * config.d_hidden  # gates, cell and hidden states, their grads
-        per_token = config.d_embed + config.n_layers * per_layer
+        per_token = config.d_embed + config.n_layers * per_layer * (2 if config.bidirectional else 1)
         out = config.d_vocab if config.head == "lm" else 0
     else:
         d = config.d_model
