@@ -66,3 +66,23 @@ def test_a_frozen_embedding_does_not_move_while_the_rest_trains() -> None:
     Trainer(model, data, TrainConfig(max_steps=5, weight_decay=0.1, optimizer="adamw")).step(n_steps=5)
     assert torch.equal(model.embed.weight, table)
     assert not torch.equal(model.rnn.weight_hh_l0, recurrent)
+
+
+def test_a_run_starts_from_the_given_embedding_rows_and_reset_returns_to_them() -> None:
+    import numpy as np
+
+    from explorer.training.run import new_run
+
+    data = make_task(TaskSpec(name="copy", seq_len=4, n_train=200, n_val=20))
+    rows = np.random.default_rng(0).normal(size=(data.tokenizer.vocab_size, 8)).astype(np.float32)
+    cfg = RecurrentConfig(cell="gru", d_vocab=data.tokenizer.vocab_size, d_embed=8, d_hidden=16,
+                          embedding_init="glove")
+    run = new_run("glove", data, cfg, TrainConfig(max_steps=5), embedding=rows)
+    torch.testing.assert_close(run.model.W_E.detach(), torch.from_numpy(rows))
+    run.trainer.step(n_steps=5)
+    assert not torch.allclose(run.model.W_E.detach(), torch.from_numpy(rows))  # trainable: it moved
+    run.trainer.reset()
+    torch.testing.assert_close(run.model.W_E.detach(), torch.from_numpy(rows))
+    with pytest.raises(ValueError, match="embedding size to 8"):
+        new_run("bad", data, RecurrentConfig(cell="gru", d_vocab=data.tokenizer.vocab_size, d_embed=4),
+                TrainConfig(), embedding=rows)

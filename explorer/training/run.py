@@ -11,6 +11,9 @@ import itertools
 import time
 from dataclasses import dataclass, field
 
+import numpy as np
+import torch
+
 from explorer.data.dataset import TaskData
 from explorer.data.tasks import TASKS, TaskSpec, make_task
 from explorer.data.tokenizers import Tokenizer
@@ -107,12 +110,26 @@ def describe_model(config: ModelConfig) -> str:
 
 
 def new_run(name: str, data: TaskData, model_config: ModelConfig, train_config: TrainConfig,
-            preset: str = "Custom", seed: int = 0) -> Run:
-    """Build the model (seeded) and its trainer. Raises ValueError when model and data do not fit."""
+            preset: str = "Custom", seed: int = 0, embedding: np.ndarray | None = None) -> Run:
+    """Build the model (seeded) and its trainer. Raises ValueError when model and data do not fit.
+
+    ``embedding`` [vocab_size, d_embed]: the rows the embedding table starts from (e.g. GloVe vectors); Reset goes
+    back to them."""
     model = build_model(model_config, seed=seed)
+    if embedding is not None:
+        _start_embedding(model, embedding)
     trainer = Trainer(model, data, train_config, model_seed=seed)
     return Run(id=f"run-{next(_ids)}", name=name, preset=preset, model=trainer.model, tokenizer=data.tokenizer,
                data=data, trainer=trainer)
+
+
+def _start_embedding(model: Model, rows: np.ndarray) -> None:
+    weight = model.embed.weight  # [d_vocab, d_embed]
+    if rows.ndim != 2 or rows.shape[0] > weight.shape[0] or rows.shape[1] != weight.shape[1]:
+        raise ValueError(f"The starting embedding has shape {tuple(rows.shape)}; this model's table is "
+                         f"{tuple(weight.shape)} (set the embedding size to {rows.shape[1]}).")
+    with torch.no_grad():
+        weight[:rows.shape[0]] = torch.as_tensor(rows, dtype=weight.dtype)
 
 
 def run_from_checkpoint(ckpt: Checkpoint) -> Run:
