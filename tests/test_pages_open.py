@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from apptest_helpers import open_page, state
 
-PAGES = ["home", "train", "compare", "lstm", "attention", "circuits", "positions", "embeddings"]
+PAGES = ["home", "train", "compare", "lstm", "seq2seq", "attention", "circuits", "positions", "embeddings"]
 
 
 @pytest.mark.parametrize("page", PAGES)

@@ -63,3 +63,28 @@ def test_a_full_session_is_told_before_anything_is_created() -> None:
     assert at.button(key="seq2seq.start").disabled  # three more would not fit
     assert any("room for 2" in str(c.value) for c in at.caption)
     assert len(state(at).runs) == 6
+
+
+def test_every_page_opens_with_a_recurrent_encoder_decoder_as_the_current_model() -> None:
+    from explorer.data.tasks import TaskSpec, make_task
+    from explorer.data.tokenizers import PAD
+    from explorer.models import Seq2SeqConfig
+    from explorer.training.config import TrainConfig
+    from explorer.training.run import new_run
+
+    data = make_task(TaskSpec(name="dates", n_train=300, n_val=30))
+    cfg = Seq2SeqConfig(cell="lstm", attention="dot", d_vocab=data.tokenizer.vocab_size, d_embed=8, d_hidden=8,
+                        pad_id=PAD)
+    at = open_page()
+    run = new_run("dates", data, cfg, TrainConfig(max_steps=10))
+    state(at).add_run(run)
+    run.trainer.step(n_steps=2)
+    for page in ("train", "compare", "lstm", "seq2seq", "attention", "circuits", "positions", "embeddings"):
+        at.switch_page(f"views/{page}.py").run()
+        assert not at.exception, (page, at.exception)
+    at.segmented_control(key="emb.trained.what").set_value("Hidden states").run()  # encoder and decoder states
+    assert not at.exception, at.exception
+    at.switch_page("views/seq2seq.py").run()
+    at.segmented_control(key="seq2seq.section").set_value("🧭 Alignment").run()
+    assert not at.exception, at.exception
+    assert any("dot-product attention" in s for s in _charts(at))

@@ -11,6 +11,7 @@ from explorer.ui.lstm.gradients import render_gradients
 from explorer.ui.lstm.inputs import choose_input
 from explorer.ui.lstm.player import render_stepper
 from explorer.ui.lstm.runs import CELL_NAMES, inspected_model, offer_long_gap_trio
+from explorer.ui.lstm.seq2seq_cells import render_seq2seq_cells
 from explorer.ui.lstm.step import render_saturation, render_sequence, render_step
 from explorer.ui.lstm.units import render_units
 from explorer.ui.model_picker import offer_training, pick_subject
@@ -34,7 +35,7 @@ st.caption("Step through an Elman RNN, GRU or LSTM one token at a time and watch
            "state, in the lecture's notation; find units that count brackets or follow sentiment; see why gradients "
            "vanish in an Elman RNN and not in an LSTM.")
 
-subject = pick_subject(SUBJECT, accept=lambda r: r.is_recurrent, label="Recurrent model")
+subject = pick_subject(SUBJECT, accept=lambda r: r.is_recurrent or r.is_recurrent_seq2seq, label="Recurrent model")
 if subject is None or subject.run is None:
     offer_training(OFFER, "▶️ Train the lecture's LSTM on balanced brackets", TaskSpec(name="brackets", seq_len=20),
                    "Lecture lab LSTM", why="This page looks inside recurrent models (Elman RNN, GRU, LSTM), and the "
@@ -47,6 +48,12 @@ run = subject.run
 cfg = run.config
 status = "training" if run.trainer is not None and run.trainer.is_running else run.status
 st.caption(f"{describe_model(cfg)} · data: {run.data_name} · weights of step {run.analysis_step} ({status})")
+if run.is_recurrent_seq2seq:  # an encoder–decoder: its two recurrent stacks, step by step
+    render_seq2seq_cells(run)
+    st.stop()
+if cfg.bidirectional:
+    st.caption("↔️ This classifier reads both ways; the views below show the forward direction (rnn.L), whose "
+               "states the head reads beside the backward ones.")
 if run.trainer is not None and run.trainer.is_running:
     c1, c2 = st.columns([4, 1], vertical_alignment="center")
     c1.caption("⏳ It is still training in the background. The views show the weights as of your last action; "
