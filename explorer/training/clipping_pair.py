@@ -1,7 +1,7 @@
 """The first deck's "if the biggest eigenvalue > 1: gradient explosion (gradient clipping)", as a pair of runs.
 
 Two Elman RNNs, identical but for clipping, on 'remember the first token' across 20 digits: W_hh starts at twice
-torch's initialisation (spectral radius ≈ 1.15 instead of ≈ 0.58), plain SGD (momentum 0) at ε = 0.1. Without
+torch's initialisation (spectral radius ≈ 1.23 instead of ≈ 0.62), plain SGD (momentum 0) at ε = 0.1. Without
 clipping one gradient spike (measured here with the preset's seed: ‖ĝ‖ ≈ 640 at step ≈ 364) throws the weights far
 away and the run falls back to chance; with ‖ĝ‖ clipped to 1 (Pascanu et al. 2013) the same spike is a step of
 length ε and the run learns the task. Seeded: the same pair gives the same curves; another seed may spike
