@@ -148,3 +148,24 @@ def test_bad_settings_say_what_to_change() -> None:
         Seq2SeqConfig(attention="dot", bidirectional=True)
     with pytest.raises(ValueError, match="n_layers"):
         Seq2SeqConfig(n_layers=3)
+
+
+def test_length_measures_and_mirror_shares_are_what_they_say() -> None:
+    import numpy as np
+
+    from explorer.analysis.alignment import decoder_alignment, mirror_share
+    from explorer.training.bottleneck import SPEC, accuracy_by_length, mirror_mass
+
+    assert mirror_share(np.eye(4)[::-1]) == 1.0 and mirror_share(np.eye(4)) == 0.0
+    data = make_task(SPEC)
+    model = build_model(Seq2SeqConfig(cell="gru", d_vocab=data.tokenizer.vocab_size, d_embed=8, d_hidden=16,
+                                      bidirectional=True, pad_id=PAD)).eval()
+    frame = accuracy_by_length(model, lengths=(4, 12, 16), n_examples=16)
+    assert list(frame["length"]) == [4, 12, 16] and list(frame["trained"]) == [True, True, False]
+    assert (frame["exact match"] <= frame["token accuracy"]).all()
+    found = mirror_mass(model, lengths=(4, 6), n_examples=8)
+    assert 0 <= found["mass"] <= 1 and 0 <= found["argmax"] <= 1
+    source = list(data.val.sources[0])
+    aligned = decoder_alignment(model, source, len(source))
+    assert aligned.weights.shape == (len(source), len(source)) and len(aligned.output) == len(source)
+    np.testing.assert_allclose(aligned.weights.sum(1), 1.0, rtol=1e-5)

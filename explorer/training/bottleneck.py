@@ -87,9 +87,10 @@ def length_set(length: int, n_examples: int = N_EXAMPLES, seed: int = 0) -> Task
 def accuracy_by_length(model: Model, lengths: tuple[int, ...] = LENGTHS, n_examples: int = N_EXAMPLES) -> pd.DataFrame:
     """Exact-match (whole sequence) and token accuracy of ``model`` (eval mode) at each source length."""
     rows = []
+    device = next(model.parameters()).device
     for length in lengths:
         data = length_set(length, n_examples)
-        batch = format_split(data.val, data, model.config)
+        batch = format_split(data.val, data, model.config).to(device)
         logits = forward(model, batch)
         correct, total, rows_ok, n_rows = accuracy_counts(logits, batch.labels)
         rows.append({"length": length, "exact match": rows_ok / n_rows, "token accuracy": correct / total,
@@ -102,14 +103,15 @@ def mirror_mass(model: Model, lengths: tuple[int, ...] = (4, 6, 8, 10, 12), n_ex
     """On reverse, output step t should look at source position L − 1 − t. Returns the mean attention weight on
     that position and how often it gets the most weight, over fresh examples of the trained lengths."""
     mass, top, count = 0.0, 0.0, 0
+    device = next(model.parameters()).device
     for length in lengths:
         data = length_set(length, n_examples, seed=1)
-        batch = format_split(data.val, data, model.config)
+        batch = format_split(data.val, data, model.config).to(device)
         _, cache = model.run_with_cache(batch.inputs, batch.decoder_inputs,
                                         names_filter=lambda n: n == "decoder.attn.hook_pattern")
         pattern = cache["decoder.attn.hook_pattern"]  # [batch, dec_pos, enc_pos]
-        mirror = torch.arange(length - 1, -1, -1)  # [dec_pos]
-        on_mirror = pattern[:, torch.arange(length), mirror]  # [batch, dec_pos]
+        mirror = torch.arange(length - 1, -1, -1, device=device)  # [dec_pos]
+        on_mirror = pattern[:, torch.arange(length, device=device), mirror]  # [batch, dec_pos]
         mass += float(on_mirror.sum())
         top += float((pattern.argmax(-1) == mirror).sum())
         count += on_mirror.numel()
