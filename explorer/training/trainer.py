@@ -34,6 +34,7 @@ from explorer.models import Model, build_model
 from explorer.training.budget import check_step_memory
 from explorer.training.config import TrainConfig
 from explorer.training.device import default_device
+from explorer.training.early_stopping import ValidationWatch
 from explorer.training.metrics import accuracy_counts, forward, loss_fn
 from explorer.training.optim import make_optimizer
 from explorer.training.schedules import learning_rate
@@ -98,10 +99,7 @@ class Trainer:
         self._good_step = 0
         self._reference_loss: float | None = None  # the loss at the first step
         self._exploding_steps = 0
-        self.best_step: int | None = None  # the evaluation with the lowest validation loss so far
-        self.best_val_loss = math.inf
-        self._best_state: dict[str, torch.Tensor] | None = None
-        self._evals_since_best = 0
+        self.watch = ValidationWatch(self.config.patience, self.config.early_stopping)
         self.stopped_early = False
         self._take_snapshot()
 
@@ -154,7 +152,7 @@ class Trainer:
         if self.status == "done" and self.step_count < max_steps:
             self.status, self.message = "paused", ""
             self.stopped_early = False
-            self._evals_since_best = 0
+            self.watch.resume()
 
     def restore_progress(self, step: int, history: list[dict], val_history: list[dict]) -> None:
         """Continue a run loaded from a checkpoint: its step count and metrics (the weights are already loaded).
@@ -260,25 +258,26 @@ class Trainer:
         return True
 
     def _watch_validation(self) -> bool:
-        """Track the validation minimum; with early stopping, stop after ``patience`` evaluations without a new one
-        and put the best weights back. True when the run stopped."""
-        val_loss = self.val_history[-1]["val_loss"]
-        if val_loss < self.best_val_loss:
-            self.best_val_loss, self.best_step, self._evals_since_best = val_loss, self.step_count, 0
-            if self.config.early_stopping:
-                self._best_state = self._cpu_state()
+        """With early stopping, stop after ``patience`` evaluations without a new validation minimum and put the
+        best weights back. True when the run stopped."""
+        if not self.watch.update(self.step_count, self.val_history[-1]["val_loss"], self._cpu_state):
             return False
-        self._evals_since_best += 1
-        if not self.config.early_stopping or self._evals_since_best < self.config.patience \
-                or self._best_state is None:
-            return False
-        self.model.load_state_dict(self._best_state)
+        self.model.load_state_dict(self.watch.best_state)
         self.stopped_early = True
         self.status = "done"
         self.message = (f"Early stopping at step {self.step_count}: the validation loss has not gone below its minimum "
                         f"{self.best_val_loss:.4f} (step {self.best_step}) for {self.config.patience} evaluations. "
                         f"The weights of step {self.best_step} were restored.")
         return True
+
+    @property
+    def best_step(self) -> int | None:
+        """The step of the lowest validation loss so far (None before the first evaluation)."""
+        return self.watch.best_step
+
+    @property
+    def best_val_loss(self) -> float:
+        return self.watch.best_val_loss
 
     def _diverged(self, why: str) -> bool:
         self._stop_at_good_weights(
