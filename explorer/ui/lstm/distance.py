@@ -84,8 +84,14 @@ def render_distance(run: Run) -> None:
     st.caption(f"Current weights of each model, geometric mean over {probe.what}; xₜ is the embedding read at step "
                f"t and d = T − 1 − t its distance from the last input. Share reaching the first input (d = {far}): "
                f"{said}. A transformer's self-attention links every position to every other in one layer, so its "
-               "curve does not have to fall with distance (its pooling also averages every position).")
+               "curve does not have to fall with distance" + (" (its mean pooling also reaches every position "
+                                                              "directly)." if _mean_pooled(models) else "."))
     _work(models, probe.length)
+
+
+def _mean_pooled(models: dict[str, Run]) -> bool:
+    return any(r.is_transformer and r.config.head == "classifier" and r.config.pooling == "mean"
+               for r in models.values())
 
 
 def _work(models: dict[str, Run], length: int) -> None:

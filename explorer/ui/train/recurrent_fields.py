@@ -4,6 +4,7 @@ bidirectional option for classifiers, and GloVe vectors as the starting embeddin
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import Any
 
 import numpy as np
@@ -59,15 +60,22 @@ def _radius_text(fields: dict[str, Any], prefix: str) -> str:
     if config.d_hidden > MAX_RADIUS_UNITS:
         return f"ρ(W_hh) is shown for up to {MAX_RADIUS_UNITS} units."
     seed = int(st.session_state.get(f"{prefix}.seed", 0) or 0)
-    model = build_model(dataclasses.replace(config, freeze_embedding=False), seed=seed)
-    found = spectra(model.W_hh(0), config.cell)
+    found = _radii(json.dumps(config.to_dict(), sort_keys=True), seed)
     if config.cell == "rnn":
-        rho = found[0].radius
+        rho = found[0][1]
         verdict = ("above 1: without clipping, gradients can explode" if rho > 1 else
                    "below 1: gradients shrink going back in time")
         return f"At the start, layer 0: spectral radius ρ(W_hh) = {rho:.2f} — {verdict}."
-    blocks = ", ".join(f"{s.block}: {s.radius:.2f}" for s in found)
+    blocks = ", ".join(f"{block}: {radius:.2f}" for block, radius in found)
     return f"At the start, layer 0: ρ of each gate's block of W_hh — {blocks}."
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _radii(config_json: str, seed: int) -> list[tuple[str, float]]:
+    """(block, spectral radius) of layer 0's W_hh at initialisation, computed once per config and seed."""
+    config = RecurrentConfig.from_dict(json.loads(config_json))
+    model = build_model(dataclasses.replace(config, freeze_embedding=False), seed=seed)
+    return [(s.block, s.radius) for s in spectra(model.W_hh(0), config.cell)]
 
 
 def glove_start(data: TaskData) -> np.ndarray | None:
