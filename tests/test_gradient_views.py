@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
+import torch
 from apptest_helpers import open_page, state
 
 from explorer.analysis.gradient_flow import averaged_curve, by_distance, input_gradient_norms, probe_set
@@ -13,6 +15,15 @@ from explorer.data.tasks import TaskSpec, make_task
 from explorer.training.clipping_pair import CLIPPED, SPEC, UNCLIPPED, make_pair
 from explorer.training.presets import PRESETS
 from explorer.training.run import new_run
+
+
+@pytest.fixture
+def one_thread():
+    """Small recurrent models train fastest on one thread (two threads spin against each other on a busy CPU)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 def _specs(at) -> list[str]:
@@ -48,7 +59,7 @@ def test_the_trio_shows_elman_below_lstm_at_the_step_the_page_shows_by_default()
     assert by_cell["Elman"] < by_cell["LSTM"]
 
 
-def test_a_sure_lecture_lstm_still_has_an_averaged_curve() -> None:
+def test_a_sure_lecture_lstm_still_has_an_averaged_curve(one_thread) -> None:
     """The lecture's LSTM gets very sure (loss ≈ 0, ReLU head often off): one example can have no gradient at all,
     the averaged share still has a curve, and the examples without gradient are counted, not hidden."""
     data = make_task(TaskSpec(name="brackets", seq_len=20))
@@ -101,7 +112,7 @@ def test_the_page_trains_a_transformer_and_the_clipping_pair() -> None:
     assert len(state(at).runs) == 6
 
 
-def test_the_clipping_pair_explodes_without_clipping_and_recovers_with_it() -> None:
+def test_the_clipping_pair_explodes_without_clipping_and_recovers_with_it(one_thread) -> None:
     runs = {r.name: r for r in make_pair(make_task(SPEC))}
     for run in runs.values():
         run.trainer.start()
