@@ -22,6 +22,7 @@ PAGES = [
     st.Page("views/lstm.py", title="Inside the RNN", icon="🔁"),
     st.Page("views/tokens.py", title="Tokens", icon="🔤"),
     st.Page("views/forward.py", title="Forward pass", icon="🧮"),
+    st.Page("views/seq2seq.py", title="Seq2seq & attention", icon="🔀"),
     st.Page("views/attention.py", title="Attention", icon="👀"),
     st.Page("views/circuits.py", title="Circuits", icon="🔌"),
     st.Page("views/positions.py", title="Positions", icon="📍"),

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from apptest_helpers import open_page, state
 
-PAGES = ["home", "train", "compare", "lstm", "tokens", "forward", "attention", "circuits", "positions", "embeddings"]
+PAGES = ["home", "train", "compare", "lstm", "seq2seq", "tokens", "forward", "attention", "circuits", "positions",
+         "embeddings", "runs"]
 
 
 @pytest.mark.parametrize("page", PAGES)

@@ -9,6 +9,8 @@ from explorer.figures.training import training_curves
 from explorer.training.lecture import LECTURE_IMDB_ACCURACY, VOCAB, comparison_configs
 from explorer.training.run import new_run
 from explorer.ui import loaders
+from explorer.ui.compare.glove import render_glove_comparison
+from explorer.ui.compare.ngram import render_ngram
 from explorer.ui.figure import show_figure
 from explorer.ui.live import TICK_S
 from explorer.ui.state import get_state
@@ -56,6 +58,7 @@ with st.expander("🎓 The lecture's comparison: LSTM vs a small transformer on 
 runs = [r for r in state.runs.values() if r.trainer is not None]
 if not runs:
     st.info("No runs yet: train models on the Train page (or with the button above), then compare them here.")
+    render_glove_comparison()  # issue 18: its preset creates runs, so it shows in an empty session too
     st.stop()
 
 default = [r.id for r in runs if state.current_run and r.data_name == state.current_run.data_name] or \
@@ -90,3 +93,6 @@ def curves() -> None:
 
 
 curves()
+
+render_ngram()  # issue 18: an n-gram model beside the neural language models
+render_glove_comparison()  # issue 18: random vs GloVe embeddings

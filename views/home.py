@@ -40,14 +40,20 @@ st.markdown(
   (the lecture's Keras LSTM, GRU, Elman RNN, tiny GPT, encoder classifier, encoder-decoder), press Start and
   watch the loss fall; sample text or check predictions; save and load checkpoints.
 - **⚖️ Compare runs** — overlay the curves of several runs and reproduce the lecture's LSTM-versus-transformer
-  sentiment comparison.
+  sentiment comparison; an n-gram model's perplexity and samples beside your language models; random vs GloVe
+  embeddings.
 - **🔁 Inside the RNN** — step through an input token by token and watch every gate (fₜ, iₜ, C̃ₜ, oₜ), the cell
-  state and the hidden state; find units that count brackets; see why gradients vanish in an Elman RNN.
+  state and the hidden state (of an encoder–decoder's two sides too); find units that count brackets; see how much
+  of the gradient reaches the first token in an Elman RNN, a GRU, an LSTM and a transformer, and make an Elman RNN
+  explode without clipping and recover with it.
 - **🔤 Tokens** — the same text through character, word, WordPiece (MiniLM) and BPE (SmolLM2) tokenizers, a BPE
   vocabulary learned live (its merges in order, the token count falling), and one-hot × W_E = a row of W_E.
 - **🧮 Forward pass** — one sentence through a transformer with every shape: Q, K, V, QKᵀ/√d_k, the mask, the
   softmax row by row, A·V, the concatenation and W_O; Add & Norm, the feed-forward neurons, the logit lens, the
   next-token distribution under temperature, top-k and top-p, and greedy, sampled or beam-search decoding.
+- **🔀 Seq2seq & attention** — a GRU encoder–decoder without and with attention (Bahdanau) and a transformer, trained
+  in one click on reverse: exact match against input length (the bottleneck) and the alignment each output step
+  reads, beside the transformer's cross-attention.
 - **👀 Attention** — every layer and head of your transformers and of MiniLM (offline): patterns, raw scores,
   per-head summaries that find previous-token and [SEP] heads, bertviz views, long inputs, why we divide by √d_k.
 - **🔌 Circuits** — the QK and OV circuits of each head (Elhage et al. 2021), copying and composition scores, and

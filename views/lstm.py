@@ -12,6 +12,7 @@ from explorer.ui.lstm.gradients import render_gradients
 from explorer.ui.lstm.inputs import choose_input, input_summary, show_input_notices
 from explorer.ui.lstm.player import STEP, render_stepper
 from explorer.ui.lstm.runs import CELL_NAMES, inspected_model, offer_long_gap_trio
+from explorer.ui.lstm.seq2seq_cells import render_seq2seq_cells
 from explorer.ui.lstm.step import render_saturation, render_sequence, render_step
 from explorer.ui.lstm.units import render_units
 from explorer.ui.model_picker import offer_training, pick_subject
@@ -38,7 +39,7 @@ st.title("🔁 Inside the recurrent cell", help="Step through an Elman RNN, GRU 
 
 top = st.columns([3, 1.1, 1.2, 1.3], vertical_alignment="bottom")
 with top[0]:
-    subject = pick_subject(SUBJECT, accept=lambda r: r.is_recurrent, label="Recurrent model")
+    subject = pick_subject(SUBJECT, accept=lambda r: r.is_recurrent or r.is_recurrent_seq2seq, label="Recurrent model")
 if subject is None or subject.run is None:
     offer_training(OFFER, "▶️ Train the lecture's LSTM on balanced brackets", TaskSpec(name="brackets", seq_len=20),
                    "Lecture lab LSTM", why="This page looks inside recurrent models (Elman RNN, GRU, LSTM), and the "
@@ -65,6 +66,12 @@ if training:
                        "any action (or this button) brings them up to date.")
 status = "training" if training else run.status
 st.caption(f"{describe_model(cfg)} · data: {run.data_name} · weights of step {run.analysis_step} ({status})")
+if run.is_recurrent_seq2seq:  # an encoder–decoder: its two recurrent stacks, step by step
+    render_seq2seq_cells(run)
+    st.stop()
+if cfg.bidirectional:
+    st.caption("↔️ This classifier reads both ways; the views below show the forward direction (rnn.L), whose "
+               "states the head reads beside the backward ones.")
 
 with st.expander(f"✏️ Input: {input_summary(run)}", key=INPUT_OPEN):
     chosen = choose_input(run)

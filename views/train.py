@@ -26,7 +26,8 @@ st.title("🏋️ Train")
 def _create(data, choice: ModelChoice) -> None:
     name = state.unique_name((st.session_state.get(RUN_NAME) or f"{choice.preset} · {data.name}").strip())
     try:
-        run = new_run(name, data, choice.model, choice.train, preset=choice.preset, seed=choice.train.seed)
+        run = new_run(name, data, choice.model, choice.train, preset=choice.preset, seed=choice.train.seed,
+                      embedding=choice.embedding)
     except (ValueError, RuntimeError, MemoryError) as err:  # a model or data the checks above could not foresee
         state.notice = f"Could not start the run: {err}"
         return

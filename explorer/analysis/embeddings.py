@@ -24,7 +24,7 @@ from explorer.analysis.projection import Projection, ProjectionParams, procruste
 from explorer.data.batches import Formatted, format_split
 from explorer.data.dataset import TaskData
 from explorer.data.tokenizers import PAD, SPECIALS, Tokenizer
-from explorer.models import Model, RecurrentConfig, TransformerConfig
+from explorer.models import Model, RecurrentConfig, Seq2SeqConfig, TransformerConfig
 from explorer.models.pooling import pool
 from explorer.training.run import Run
 from explorer.training.snapshots import live_copy, model_at, snapshot_steps
@@ -107,10 +107,13 @@ def token_points(W_E: np.ndarray, tokenizer: Tokenizer, counts: np.ndarray) -> P
 def embedding_table(run: Run, step: int) -> np.ndarray:
     """W_E [d_vocab, d_embed] at a kept snapshot, or the live weights for any other step."""
     if run.trainer is not None and step in run.trainer.snapshots:
-        return run.trainer.load_snapshot(step)["embed.weight"].float().numpy()
-    if run.trainer is not None:
-        return run.trainer.current_weights()["embed.weight"].float().numpy()
-    return run.model.W_E.detach().float().cpu().numpy()
+        weights = run.trainer.load_snapshot(step)
+    elif run.trainer is not None:
+        weights = run.trainer.current_weights()
+    else:
+        weights = run.model.state_dict()
+    name = "encoder.embed.weight" if "encoder.embed.weight" in weights else "embed.weight"  # recurrent seq2seq
+    return weights[name].detach().float().cpu().numpy()
 
 
 def available_steps(run: Run) -> list[int]:
@@ -137,9 +140,16 @@ class StateSource:
     pooled: bool = False  # already one vector per example ([batch, d])
 
 
-def state_sources(config: RecurrentConfig | TransformerConfig) -> list[StateSource]:
+def state_sources(config: RecurrentConfig | TransformerConfig | Seq2SeqConfig) -> list[StateSource]:
     """The hidden states a model offers, first layer first."""
     sources = []
+    if isinstance(config, Seq2SeqConfig):
+        cell = {"rnn": "Elman RNN", "gru": "GRU", "lstm": "LSTM"}[config.cell]
+        sources = [StateSource(f"encoder.rnn.{i}.hook_h", f"{cell} encoder layer {i + 1}: hidden state hⱼ")
+                   for i in range(config.n_layers)]
+        sources += [StateSource(f"decoder.rnn.{i}.hook_h", f"{cell} decoder layer {i + 1}: state sₜ", "decoder")
+                    for i in range(config.n_layers)]
+        return sources
     if isinstance(config, RecurrentConfig):
         cell = {"rnn": "Elman RNN", "gru": "GRU", "lstm": "LSTM"}[config.cell]
         sources = [StateSource(f"rnn.{i}.hook_h", f"{cell} layer {i + 1}: hidden state hₜ") for i in

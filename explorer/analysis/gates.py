@@ -119,7 +119,8 @@ class GateRecord:
     cell: str
     ids: tuple[int, ...]
     layers: list[dict[str, np.ndarray]]
-    logits: np.ndarray  # [pos, d_vocab] (language model) or [n_classes] (classifier)
+    logits: np.ndarray  # [pos, d_vocab] (language model) or [n_classes] (classifier); [pos, 0]: no output per step
+    initial: list[dict[str, np.ndarray]] | None = None  # the state before step 0 per layer (None: zeros)
 
     @property
     def n_pos(self) -> int:
@@ -145,10 +146,13 @@ class GateRecord:
         return self.layers[layer][key][t]
 
     def previous(self, layer: int, key: str, t: int) -> np.ndarray | None:
-        """Values at step ``t - 1``; at t = 0 the initial state (zeros) for Cₜ and hₜ, None for gates."""
+        """Values at step ``t - 1``; at t = 0 the initial state (zeros, or a decoder's start state) for Cₜ and hₜ,
+        None for gates."""
         if t > 0:
             return self.layers[layer][key][t - 1]
         if key in STATES:
+            if self.initial is not None and key in self.initial[layer]:
+                return self.initial[layer][key]
             return np.zeros(self.d_hidden, dtype=np.float32)
         return None
 

@@ -76,15 +76,33 @@ def hidden_gradient_norms(model: RecurrentModel, ids: list[int] | tuple[int, ...
     after the input. ``target`` None: the model's own most likely output. ``activation`` (Elman only):
     replace tanh, e.g. by ``"linear"`` to see the pure effect of W_hh.
     """
+    if len(ids) == 0:
+        raise ValueError("The input has no tokens.")
+    norms, losses, targets, layer = batch_gradient_norms(model, [list(ids)], None if target is None else [target],
+                                                         layer, activation)
+    return GradientCurve(norms[0], float(losses[0]), int(targets[0]), "label" if target is not None else "prediction",
+                         layer)
+
+
+def batch_gradient_norms(model: RecurrentModel, sequences: list[list[int]], targets: list[int] | None = None,
+                         layer: int | None = None, activation: str | None = None
+                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """:func:`hidden_gradient_norms` for several inputs of one length at once: returns norms ``[n, pos]``, the
+    losses ``[n]``, the targets ``[n]`` and the layer. The loss summed over the batch has, with respect to each
+    example's hₜ, exactly that example's gradient (the examples do not interact)."""
     cfg = model.config
     layer = cfg.n_layers - 1 if layer is None else layer
     if not 0 <= layer < cfg.n_layers:
         raise ValueError(f"The model has {cfg.n_layers} layer(s); layer {layer} does not exist.")
     if activation is not None and (cfg.cell != "rnn" or activation not in ACTIVATIONS):
         raise ValueError(f"An activation override is for Elman RNNs only, one of {', '.join(ACTIVATIONS)}.")
-    if len(ids) == 0:
-        raise ValueError("The input has no tokens.")
-    tokens = torch.tensor([list(ids)], dtype=torch.long, device=_device(model))  # [1, pos]
+    if not sequences or len({len(s) for s in sequences}) != 1 or not sequences[0]:
+        raise ValueError("Give one or more inputs, all of the same (non-zero) length.")
+    if cfg.bidirectional:
+        raise ValueError("This model reads the input both ways, so every hₜ also reaches the loss through the "
+                         "backward direction: the curve would not show the path back through time. Use a "
+                         "one-directional model.")
+    tokens = torch.tensor(sequences, dtype=torch.long, device=_device(model))  # [n, pos]
     taps: list[torch.Tensor] = []
     outputs: dict[int, list] = {}
     override = _elman_override(model, tokens, activation, outputs) if activation else None
@@ -93,18 +111,18 @@ def hidden_gradient_norms(model: RecurrentModel, ids: list[int] | tuple[int, ...
         if override is not None:
             state = override(layer_i, t, state)
         if layer_i == layer:
-            taps.append(state["h"])  # [1, d_hidden], a node of the graph the later steps build on
+            taps.append(state["h"])  # [n, d_hidden], a node of the graph the later steps build on
         return state
 
     with torch.enable_grad():
         logits = model.replay(tokens, step_hook=step_hook)
-        final = logits[0] if cfg.head == "classifier" else logits[0, -1]  # [n_out]
-        source = "label" if target is not None else "prediction"
-        target = int(final.argmax()) if target is None else int(target)
-        loss = functional.cross_entropy(final[None].float(), torch.tensor([target], device=final.device))
-        grads = torch.autograd.grad(loss, taps, allow_unused=True)
-    norms = [0.0 if g is None else float(g.norm()) for g in grads]
-    return GradientCurve(np.asarray(norms), float(loss.detach()), target, source, layer)
+        final = logits if cfg.head == "classifier" else logits[:, -1]  # [n, n_out]
+        chosen = final.argmax(-1) if targets is None else torch.tensor(targets, device=final.device)
+        losses = functional.cross_entropy(final.float(), chosen, reduction="none")  # [n]
+        grads = torch.autograd.grad(losses.sum(), taps, allow_unused=True)
+    norms = np.stack([np.zeros(len(sequences)) if g is None else g.norm(dim=-1).detach().cpu().numpy()
+                      for g in grads], axis=1)  # [n, pos]
+    return norms, losses.detach().cpu().numpy(), chosen.cpu().numpy(), layer
 
 
 def relative(norms: np.ndarray) -> np.ndarray:

@@ -10,7 +10,7 @@ from explorer.analysis.decoding import LogitsFn, next_token_fn, sample
 from explorer.data.batches import max_model_length
 from explorer.data.dataset import Split, TaskData
 from explorer.data.tokenizers import BOS, PAD, SEP, UNK, Tokenizer
-from explorer.models import Model, TransformerConfig
+from explorer.models import Model, is_encoder_decoder
 
 
 def _device(model: Model) -> torch.device:
@@ -39,10 +39,12 @@ def sample_text(model: Model, tokenizer: Tokenizer, prompt: str, n_new: int = 20
 
 @torch.no_grad()
 def greedy_targets(model: Model, sources: list[list[int]], target_len: int) -> list[list[int]]:
-    """Greedy decoding of ``target_len`` tokens for each source (decoder-only: after ``<sep>``)."""
+    """Greedy decoding of ``target_len`` tokens for each source (decoder-only: after ``<sep>``): at every step the
+    model reads its own previous outputs, not the true target (as under teacher forcing). Sources of one call
+    must have the same length (see :func:`greedy_by_length`)."""
     model.eval()
     device = _device(model)
-    encoder_decoder = isinstance(model.config, TransformerConfig) and model.config.encoder_decoder
+    encoder_decoder = is_encoder_decoder(model.config)
     src = torch.tensor(sources, device=device)  # [batch, src_pos] (generated tasks: equal lengths)
     out = torch.full((len(sources), 1), BOS if encoder_decoder else SEP, dtype=torch.long, device=device)
     for _ in range(target_len):
@@ -50,6 +52,19 @@ def greedy_targets(model: Model, sources: list[list[int]], target_len: int) -> l
         next_ids = logits[:, -1].argmax(-1, keepdim=True)  # [batch, 1]
         out = torch.cat([out, next_ids], dim=1)
     return out[:, 1:].tolist()
+
+
+def greedy_by_length(model: Model, sources: list[list[int]], target_lengths: list[int]) -> list[list[int]]:
+    """:func:`greedy_targets` for sources and targets of mixed lengths: each group of equal (source, target)
+    lengths is decoded together, for exactly as many steps as its target has (the models have no end token)."""
+    groups: dict[tuple[int, int], list[int]] = {}
+    for i, (src, n) in enumerate(zip(sources, target_lengths)):
+        groups.setdefault((len(src), n), []).append(i)
+    out: list[list[int]] = [[] for _ in sources]
+    for (_, n), rows in groups.items():
+        for i, decoded in zip(rows, greedy_targets(model, [sources[i] for i in rows], n)):
+            out[i] = decoded
+    return out
 
 
 @torch.no_grad()
@@ -102,10 +117,7 @@ def validation_examples(model: Model, data: TaskData, n: int = 12, split: Split 
             "p(true)": probs[np.arange(len(sources)), split.labels[:n]],
         })
     if data.kind == "seq2seq" and split.targets:
-        lengths = {len(s) for s in sources} | {len(t) for t in split.targets[:n]}
-        if len(lengths) > 2:
-            return pd.DataFrame()
-        predicted = greedy_targets(model, sources, len(split.targets[0]))
+        predicted = greedy_by_length(model, sources, [len(t) for t in split.targets[:n]])
         return pd.DataFrame({
             "source": [_show(tok, s) for s in sources],
             "target": [_show(tok, t) for t in split.targets[:n]],

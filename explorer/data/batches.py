@@ -19,7 +19,7 @@ import torch
 
 from explorer.data.dataset import Split, TaskData
 from explorer.data.tokenizers import BOS, PAD, SEP
-from explorer.models.config import ModelConfig, TransformerConfig
+from explorer.models.config import ModelConfig, Seq2SeqConfig, TransformerConfig
 
 IGNORE = -100
 
@@ -52,7 +52,7 @@ class Formatted:
 
 def model_format(config: ModelConfig) -> str:
     """``lm``, ``encdec`` or ``classify``."""
-    if isinstance(config, TransformerConfig) and config.encoder_decoder:
+    if isinstance(config, Seq2SeqConfig) or (isinstance(config, TransformerConfig) and config.encoder_decoder):
         return "encdec"
     return "classify" if config.head == "classifier" else "lm"
 

@@ -124,3 +124,36 @@ def load_glove() -> tuple[list[str], np.ndarray]:
         raise ValueError(f"The cached GloVe files disagree ({vectors.shape[0]} vectors, {len(words)} words): delete "
                          f"{status.folder} and download again.")
     return words, np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class GloveRows:
+    """An embedding table for a tokenizer's vocabulary: GloVe's vector where GloVe knows the word."""
+
+    table: np.ndarray  # [vocab_size, 50] float32
+    found: np.ndarray  # [vocab_size] bool: row i is GloVe's vector of token i
+
+    @property
+    def coverage(self) -> float:
+        """Share of the non-special tokens that GloVe knows."""
+        return float(self.found[4:].mean()) if len(self.found) > 4 else 0.0
+
+
+def embedding_rows(tokens: list[str], words: list[str], vectors: np.ndarray, seed: int = 0) -> GloveRows:
+    """Rows for an embedding layer over ``tokens`` (a tokenizer's vocabulary, specials first): GloVe's vector of
+    each token's lower-cased form; tokens GloVe lacks (and the specials but ``<pad>``, which gets zeros) get a
+    random row drawn N(0, σ²) with σ the spread of GloVe's own values, so that they start at GloVe's scale."""
+    index = {w: i for i, w in enumerate(words)}
+    rng = np.random.default_rng(seed)
+    sigma = float(vectors[: min(len(vectors), 10_000)].std())
+    table = rng.normal(0.0, sigma, size=(len(tokens), vectors.shape[1])).astype(np.float32)
+    found = np.zeros(len(tokens), dtype=bool)
+    for i, token in enumerate(tokens):
+        if i < 4:  # <pad> <unk> <bos> <sep>: GloVe has no such words
+            continue
+        row = index.get(token.lower())
+        if row is not None:
+            table[i] = vectors[row]
+            found[i] = True
+    table[0] = 0.0  # <pad>
+    return GloveRows(table, found)

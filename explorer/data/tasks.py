@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 from explorer.data.dataset import Split, TaskData
+from explorer.data.dates import dates_task
 from explorer.data.tokenizers import BOS, Tokenizer
 
 # Up to 62 one-character symbols, so most tasks stay readable in char mode.
@@ -32,6 +33,7 @@ class TaskSpec:
     n_train: int = 5000
     n_val: int = 500
     seed: int = 0
+    min_len: int = 0  # copy, reverse, sort: lengths drawn from min_len..seq_len (0: always seq_len)
 
     def __post_init__(self) -> None:
         if self.name not in TASKS:
@@ -42,6 +44,9 @@ class TaskSpec:
             raise ValueError(f"n_symbols must be between 2 and 1000, got {self.n_symbols}.")
         if not 1 <= self.n_train <= 200_000 or not 1 <= self.n_val <= 50_000:
             raise ValueError("n_train must be 1..200,000 and n_val 1..50,000.")
+        if not 0 <= self.min_len <= self.seq_len:
+            raise ValueError(f"min_len must be between 0 (fixed length) and seq_len ({self.seq_len}); "
+                             f"got {self.min_len}.")
         if self.n_tokens > MAX_TASK_TOKENS:
             raise ValueError(f"This task would hold about {self.n_tokens:,} tokens ({self.n_train + self.n_val:,} "
                              f"examples × up to {self.tokens_per_example} tokens); a generated task is limited to "
@@ -51,7 +56,13 @@ class TaskSpec:
     @property
     def tokens_per_example(self) -> int:
         """An upper bound of one example's tokens (source and target of a seq2seq task)."""
-        return 4 if self.name == "modular_addition" else 2 * self.seq_len + 2
+        if self.name == "modular_addition":
+            return 4
+        if self.name == "dates":
+            return 40  # "3 March 2021" and "2021-03-03", a few separators
+        if self.name in ("copy", "reverse", "sort", "induction"):
+            return 2 * self.seq_len + 2  # source and target (induction: the stretch twice)
+        return self.seq_len + 2  # one sequence and its label
 
     @property
     def n_tokens(self) -> int:
@@ -65,15 +76,21 @@ def symbols(n: int) -> list[str]:
 
 
 def _seq2seq(spec: TaskSpec, transform: Callable[[list[int]], list[int]], description: str) -> TaskData:
-    """Random sequences of ``seq_len`` symbols and a target computed from each."""
+    """Random sequences of ``seq_len`` symbols (``min_len``..``seq_len`` when min_len is set) and a target computed
+    from each."""
     tok = Tokenizer.from_symbols(symbols(spec.n_symbols))
     first = tok.vocab_size - spec.n_symbols
     rng = random.Random(spec.seed)
 
+    def length() -> int:
+        return rng.randint(spec.min_len, spec.seq_len) if spec.min_len else spec.seq_len
+
     def make(n: int) -> Split:
-        sources = [[rng.randrange(first, tok.vocab_size) for _ in range(spec.seq_len)] for _ in range(n)]
+        sources = [[rng.randrange(first, tok.vocab_size) for _ in range(length())] for _ in range(n)]
         return Split(sources=sources, targets=[transform(s) for s in sources])
 
+    if spec.min_len:
+        description += f" Lengths {spec.min_len}–{spec.seq_len}."
     return TaskData(spec.name, "seq2seq", tok, make(spec.n_train), make(spec.n_val), description, params=asdict(spec))
 
 
@@ -301,6 +318,7 @@ TASKS: dict[str, Callable[[TaskSpec], TaskData]] = {
     "counting": counting_task,
     "remember_first": remember_first_task,
     "grammar": grammar_task,
+    "dates": dates_task,
 }
 
 TASK_TITLES = {
@@ -308,12 +326,14 @@ TASK_TITLES = {
     "modular_addition": "Modular addition", "brackets": "Balanced brackets", "counting": "Counting",
     "remember_first": "Remember the first token (long gap)",
     "grammar": "Brackets, letters and digits (a tiny grammar)",
+    "dates": "Dates in several formats → ISO (2021-03-03)",
 }
 
 TASK_DEFAULTS = {  # (seq_len, n_symbols) of each task that train in about a minute on a laptop
     "copy": (8, 10), "reverse": (8, 10), "sort": (8, 10), "induction": (20, 30), "modular_addition": (1, 23),
-    "brackets": (20, 2), "counting": (12, 4), "remember_first": (30, 10), "grammar": (32, 2),
+    "brackets": (20, 2), "counting": (12, 4), "remember_first": (30, 10), "grammar": (32, 2), "dates": (10, 2),
 }
+LENGTH_TASKS = ("copy", "reverse", "sort")  # the tasks whose lengths may vary (TaskSpec.min_len)
 
 
 def make_task(spec: TaskSpec) -> TaskData:

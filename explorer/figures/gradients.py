@@ -76,15 +76,81 @@ def radius_history_figure(frame: pd.DataFrame, marked_step: int | None = None,
     return fig
 
 
-def gradients_over_training_figure(frame: pd.DataFrame, title: str = "‖∂L/∂hₜ‖ at each training snapshot"
-                                   ) -> go.Figure:
-    """Heatmap: training step (y) × input step t (x), coloured by log₁₀ ‖∂L/∂hₜ‖."""
+def gradients_over_training_figure(frame: pd.DataFrame, title: str = "‖∂L/∂hₜ‖ at each training snapshot",
+                                   value: str = "log₁₀ ‖∂L/∂hₜ‖") -> go.Figure:
+    """Heatmap: training step (y) × input step t (x), coloured by the log₁₀ of the frame's values (``value``
+    names them); cells that are exactly 0 or missing stay empty."""
     values = frame.to_numpy(dtype=float)  # [n_snapshots, pos]
     with np.errstate(divide="ignore"):
         logs = np.log10(np.where(values > 0, values, np.nan))
     fig = go.Figure(go.Heatmap(z=logs, x=np.arange(values.shape[1]), y=[str(s) for s in frame.index],
-                               colorscale=SEQUENTIAL, colorbar=dict(title=dict(text="log₁₀ ‖∂L/∂hₜ‖")),
-                               hovertemplate="training step %{y}<br>t = %{x}<br>log₁₀ norm %{z:.2f}<extra></extra>"))
+                               colorscale=SEQUENTIAL, colorbar=dict(title=dict(text=value)),
+                               hovertemplate="training step %{y}<br>t = %{x}<br>" + value + " %{z:.2f}<extra></extra>"))
     fig.update_layout(title=dict(text=title, x=0), xaxis_title="step t of the input",
                       yaxis_title="training step", yaxis_type="category")
+    return fig
+
+
+def share_history_figure(frames: dict[str, pd.DataFrame], colors: dict[str, str] | None = None,
+                         marked_step: int | None = None,
+                         title: str = "Share of the gradient reaching t = 0, over training") -> go.Figure:
+    """One line per model: the averaged share at t = 0 (log scale) at each kept training step; ``frames`` come from
+    :func:`explorer.analysis.gradient_flow.first_step_over_training`."""
+    fig = go.Figure()
+    for k, (name, frame) in enumerate(frames.items()):
+        color = (colors or {}).get(name, COLORWAY[k % len(COLORWAY)])
+        fig.add_trace(go.Scatter(x=frame["step"], y=frame["share at t = 0"], mode="lines+markers", name=name,
+                                 line=dict(color=color), customdata=frame[["mean loss"]].to_numpy(),
+                                 hovertemplate="step %{x}<br>share %{y:.2e}<br>mean loss %{customdata[0]:.3g}"
+                                               "<extra>" + name + "</extra>"))
+    if marked_step is not None:
+        fig.add_vline(x=marked_step, line=dict(color="#000000", dash="dot", width=2))
+    fig.update_yaxes(type="log", exponentformat="power", title_text="‖∂L/∂h₀‖ ÷ ‖∂L/∂h_last‖ (geometric mean)")
+    fig.update_layout(title=dict(text=title, x=0), xaxis_title="training step",
+                      legend=dict(orientation="h", yanchor="top", y=-0.2, x=0, xanchor="left"))
+    return fig
+
+
+def distance_figure(curves: dict[str, np.ndarray], colors: dict[str, str] | None = None,
+                    title: str = "‖∂L/∂xₜ‖ by distance from the output") -> go.Figure:
+    """One line per model: the (averaged) share of the gradient reaching the input embedding d steps back from
+    the last input (d = 0: the last), log scale."""
+    fig = go.Figure()
+    for k, (name, shares) in enumerate(curves.items()):
+        y = np.where(shares > 0, shares, np.nan)
+        fig.add_trace(go.Scatter(x=np.arange(len(y)), y=y, mode="lines+markers", name=name, marker=dict(size=5),
+                                 line=dict(color=(colors or {}).get(name, COLORWAY[k % len(COLORWAY)])),
+                                 hovertemplate="d = %{x} steps back<br>%{y:.3g}<extra>" + name + "</extra>"))
+    fig.update_yaxes(type="log", exponentformat="power", title_text="‖∂L/∂xₜ‖ ÷ ‖∂L/∂x_last‖ (geometric mean)")
+    fig.update_layout(title=dict(text=title, x=0),
+                      xaxis_title="distance d = T − 1 − t (steps back from the last input)",
+                      legend=dict(orientation="h", yanchor="top", y=-0.2, x=0, xanchor="left"))
+    return fig
+
+
+def clipping_figure(frames: dict[str, pd.DataFrame], clip: float | None = None,
+                    title: str = "Gradient norm and validation accuracy, with and without clipping") -> go.Figure:
+    """Two panels sharing the step axis: the gradient norm of every update (before clipping, log scale) and the
+    validation accuracy. ``frames``: each run's :meth:`Trainer.metrics_frame`."""
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08, row_heights=[0.6, 0.4],
+                        subplot_titles=("‖ĝ‖ of each update (before clipping)", "validation accuracy"))
+    for k, (name, frame) in enumerate(frames.items()):
+        color = COLORWAY[(3, 0, 2, 1)[k % 4]]
+        fig.add_trace(go.Scatter(x=frame["step"], y=frame["grad_norm"], mode="lines", name=name, legendgroup=name,
+                                 line=dict(color=color, width=1.5),
+                                 hovertemplate="step %{x}<br>‖ĝ‖ %{y:.3g}<extra>" + name + "</extra>"), row=1, col=1)
+        val = frame.dropna(subset=["val_accuracy"])
+        fig.add_trace(go.Scatter(x=val["step"], y=val["val_accuracy"], mode="lines+markers", name=name,
+                                 legendgroup=name, showlegend=False, line=dict(color=color),
+                                 hovertemplate="step %{x}<br>%{y:.0%}<extra>" + name + "</extra>"), row=2, col=1)
+    if clip is not None:
+        fig.add_hline(y=clip, line=dict(color="#000000", dash="dot", width=1), row=1, col=1,
+                      annotation_text=f"clip at {clip:g}", annotation_position="bottom right")
+    fig.update_yaxes(type="log", exponentformat="power", row=1, col=1)
+    fig.update_yaxes(range=[0, 1.02], tickformat=".0%", row=2, col=1)
+    fig.update_xaxes(title_text="training step", row=2, col=1)
+    fig.update_layout(title=dict(text=title, x=0), height=620,
+                      legend=dict(orientation="h", yanchor="bottom", y=1.04, x=1, xanchor="right"))
     return fig

@@ -15,6 +15,8 @@ POOLINGS = ("mean", "last")
 POSITIONALS = ("sinusoidal", "learned", "rotary", "none")
 NORM_POSITIONS = ("pre", "post")
 ACTIVATIONS = ("gelu", "relu")
+ATTENTIONS = ("none", "additive", "dot")
+EMBEDDING_INITS = ("random", "glove")  # recurrent seq2seq: no attention, Bahdanau et al. 2015, Luong et al. 2015
 
 # Limits that keep a shared classroom server alive; generous for toy models.
 MAX_VOCAB = 60_000
@@ -58,14 +60,26 @@ def _check_size(config: ModelConfig) -> None:
 def parameter_estimate(config: ModelConfig) -> int:
     """The number of trainable parameters ``config`` builds (exact up to LayerNorm and bias terms), computed
     without building anything, so that absurd sizes are refused before memory is spent on them."""
+    if isinstance(config, Seq2SeqConfig):
+        g, h, e, a = GATES[config.cell], config.d_hidden, config.d_embed, config.d_annotation
+        directions = 2 if config.bidirectional else 1
+        extra = a if config.attention == "additive" else 0  # the context is part of the decoder's input
+        encoder = directions * sum(g * h * (w + h + 2) for w in [e] + [a] * (config.n_layers - 1))
+        decoder = sum(g * h * (w + h + 2) for w in [e + extra] + [h] * (config.n_layers - 1))
+        attention = (h + a + 1) * config.attention_width if config.attention == "additive" else 0
+        combine = (h + a + 1) * h if config.attention != "none" else 0
+        bridge = config.n_layers * (2 * h + 1) * h if config.bidirectional else 0
+        return 2 * config.d_vocab * e + encoder + decoder + attention + combine + bridge + (h + 1) * config.d_vocab
     if isinstance(config, RecurrentConfig):
         g, h = GATES[config.cell], config.d_hidden
-        layers = sum(g * h * (width + h + 2) for width in [config.d_embed] + [h] * (config.n_layers - 1))
+        directions = 2 if config.bidirectional else 1
+        layers = directions * sum(g * h * (width + h + 2)
+                                  for width in [config.d_embed] + [directions * h] * (config.n_layers - 1))
         if config.head == "lm":
             head = (h + 1) * config.d_vocab
         else:
             out = 1 if config.sigmoid_output else config.n_classes
-            dense = config.d_classifier_hidden
+            dense, h = config.d_classifier_hidden, directions * h
             head = (h + 1) * dense + (dense + 1) * out if dense else (h + 1) * out
         return config.d_vocab * config.d_embed + layers + head
     d, inner = config.d_model, config.n_heads * (config.d_head or config.d_model // config.n_heads)
@@ -117,6 +131,11 @@ class RecurrentConfig(_Serializable):
     dropout: float = 0.0
     forget_bias: float = 0.0  # LSTM only: added to the forget gate's initial bias (Keras' unit_forget_bias: 1)
     go_backwards: bool = False  # classifiers only: read each input from its last real token to its first (Keras)
+    bidirectional: bool = False  # classifiers only: a second layer reads backwards; states [→hₜ; ←hₜ] (Keras'
+    # bidirectional(layer_lstm(…)))
+    hh_init_scale: float = 1.0  # W_hh starts as torch's initialisation times this (its spectral radius scales too)
+    freeze_embedding: bool = False  # the embedding table is not trained (e.g. GloVe vectors kept as they are)
+    embedding_init: str = "random"  # random | glove: where the embedding table started (set by the trainer's caller)
     pad_id: int | None = None
 
     kind = "recurrent"
@@ -141,6 +160,15 @@ class RecurrentConfig(_Serializable):
         if self.go_backwards and self.head != "classifier":
             raise ValueError("go_backwards (reading each input from its end) is for classifiers only: a language "
                              "model reading backwards would be predicting the previous token.")
+        if self.bidirectional and self.head != "classifier":
+            raise ValueError("A bidirectional layer reads the whole input, the future included: for classifiers "
+                             "only (a language model would see the token it has to predict).")
+        if self.bidirectional and self.go_backwards:
+            raise ValueError("A bidirectional model already reads the input both ways: switch off go_backwards.")
+        if isinstance(self.hh_init_scale, bool) or not isinstance(self.hh_init_scale, int | float) \
+                or not 0 < self.hh_init_scale <= 20:
+            raise ValueError(f"hh_init_scale must be a number above 0 and at most 20; got {self.hh_init_scale!r}.")
+        _one_of("embedding_init", self.embedding_init, EMBEDDING_INITS)
         _check_size(self)
 
     @classmethod
@@ -235,7 +263,60 @@ class TransformerConfig(_Serializable):
         return self.layer_norm and self.norm_position == "post"
 
 
-ModelConfig = RecurrentConfig | TransformerConfig
+@dataclass
+class Seq2SeqConfig(_Serializable):
+    """A recurrent encoder–decoder (Sutskever et al. 2014; Cho et al. 2014) for source → target tasks, with
+    ``attention`` none (the decoder starts from the encoder's last state and sees nothing else: the bottleneck),
+    ``additive`` (Bahdanau et al. 2015: score vᵀ tanh(W s + U h), from the decoder's previous state, the context
+    fed into the decoder cell) or ``dot`` (Luong et al. 2015: score sₜ·hⱼ from the decoder's current state).
+    The decoder has as many layers as the encoder; layer L starts from the encoder's final state of layer L.
+    """
+
+    cell: str = "gru"
+    attention: str = "additive"
+    d_vocab: int = 32
+    d_embed: int = 32
+    d_hidden: int = 64
+    n_layers: int = 1
+    d_attention: int = 0  # additive only: width of W s + U h; 0 means d_hidden
+    bidirectional: bool = False  # the encoder reads both ways: hⱼ = [→hⱼ; ←hⱼ] (as Bahdanau et al.'s)
+    dropout: float = 0.0
+    pad_id: int | None = None
+
+    kind = "seq2seq"
+    head = "lm"  # predicts tokens (what the token-level code of the app reads)
+    go_backwards = False
+    encoder_decoder = True
+
+    def __post_init__(self) -> None:
+        _one_of("cell", self.cell, CELLS)
+        _one_of("attention", self.attention, ATTENTIONS)
+        _positive("d_vocab", self.d_vocab, MAX_VOCAB)
+        _positive("d_embed", self.d_embed, MAX_WIDTH)
+        _positive("d_hidden", self.d_hidden, MAX_WIDTH)
+        _positive("n_layers", self.n_layers, 2)
+        if not isinstance(self.d_attention, int) or not 0 <= self.d_attention <= MAX_WIDTH:
+            raise ValueError(f"d_attention must be a whole number from 0 (= d_hidden) to {MAX_WIDTH}.")
+        if self.bidirectional and self.attention == "dot":
+            raise ValueError("Dot-product attention compares sₜ with hⱼ, so both need d_hidden numbers; a "
+                             "bidirectional encoder gives 2 × d_hidden. Use additive attention with it.")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}.")
+        if self.pad_id is not None and not 0 <= self.pad_id < self.d_vocab:
+            raise ValueError(f"pad_id {self.pad_id} is outside the vocabulary (size {self.d_vocab}).")
+        _check_size(self)
+
+    @property
+    def attention_width(self) -> int:
+        return self.d_attention or self.d_hidden
+
+    @property
+    def d_annotation(self) -> int:
+        """Size of an encoder state hⱼ (both directions' when bidirectional)."""
+        return 2 * self.d_hidden if self.bidirectional else self.d_hidden
+
+
+ModelConfig = RecurrentConfig | TransformerConfig | Seq2SeqConfig
 
 
 def config_from_dict(data: dict[str, Any]) -> ModelConfig:
@@ -245,4 +326,6 @@ def config_from_dict(data: dict[str, Any]) -> ModelConfig:
         return RecurrentConfig.from_dict(data)
     if kind == "transformer":
         return TransformerConfig.from_dict(data)
-    raise ValueError(f"Unknown model kind {kind!r}; expected 'recurrent' or 'transformer'.")
+    if kind == "seq2seq":
+        return Seq2SeqConfig.from_dict(data)
+    raise ValueError(f"Unknown model kind {kind!r}; expected 'recurrent', 'transformer' or 'seq2seq'.")

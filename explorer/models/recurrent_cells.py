@@ -41,12 +41,13 @@ GATE_NAMES: dict[str, tuple[str, ...]] = {
 }
 
 
-def layer_weights(rnn: nn.RNNBase, layer: int) -> tuple[torch.Tensor, ...]:
-    """``(W_ih, W_hh, b_ih, b_hh)`` of one layer of a fused module (zeros when it has no bias)."""
-    w_ih = getattr(rnn, f"weight_ih_l{layer}")
-    w_hh = getattr(rnn, f"weight_hh_l{layer}")
-    b_ih = getattr(rnn, f"bias_ih_l{layer}", None)
-    b_hh = getattr(rnn, f"bias_hh_l{layer}", None)
+def layer_weights(rnn: nn.RNNBase, layer: int, suffix: str = "") -> tuple[torch.Tensor, ...]:
+    """``(W_ih, W_hh, b_ih, b_hh)`` of one layer of a fused module (zeros when it has no bias); ``suffix``
+    ``"_reverse"`` gives the backward direction of a bidirectional module."""
+    w_ih = getattr(rnn, f"weight_ih_l{layer}{suffix}")
+    w_hh = getattr(rnn, f"weight_hh_l{layer}{suffix}")
+    b_ih = getattr(rnn, f"bias_ih_l{layer}{suffix}", None)
+    b_hh = getattr(rnn, f"bias_hh_l{layer}{suffix}", None)
     if b_ih is None:
         b_ih = torch.zeros(w_ih.shape[0], device=w_ih.device, dtype=w_ih.dtype)
         b_hh = torch.zeros_like(b_ih)
@@ -83,29 +84,39 @@ def elman_step(
     return {"h": torch.tanh(x_proj + h @ w_hh.T + b_hh)}
 
 
+def cell_step(cell: str, x_proj: torch.Tensor, h: torch.Tensor, c: torch.Tensor | None, w_hh: torch.Tensor,
+              b_hh: torch.Tensor) -> dict[str, torch.Tensor]:
+    """One step of any of the three cells (``c`` is used by the LSTM only)."""
+    if cell == "lstm":
+        return lstm_step(x_proj, h, c, w_hh, b_hh)
+    if cell == "gru":
+        return gru_step(x_proj, h, w_hh, b_hh)
+    return elman_step(x_proj, h, w_hh, b_hh)
+
+
 def replay_layer(
-    cell: str, rnn: nn.RNNBase, layer: int, inputs: torch.Tensor, step_hook=None
+    cell: str, rnn: nn.RNNBase, layer: int, inputs: torch.Tensor, step_hook=None,
+    initial: dict[str, torch.Tensor] | None = None, suffix: str = "",
 ) -> dict[str, torch.Tensor]:
     """Run one layer over a whole sequence with the explicit cell.
 
     ``inputs``: [batch, pos, d_in]. Returns each gate stacked over time, ``[batch, pos, d_hidden]``.
     ``step_hook(t, state)``, if given, may replace the per-step state dict (used for gradient taps).
+    ``initial``: the state before the first step, ``{"h": [batch, d_hidden], "c": …}`` (default zeros; a
+    seq2seq decoder starts from the encoder's final state). ``suffix="_reverse"``: the backward weights of a
+    bidirectional module (the caller gives it the reversed input, see :func:`reverse_real_steps`).
     """
-    w_ih, w_hh, b_ih, b_hh = layer_weights(rnn, layer)
+    w_ih, w_hh, b_ih, b_hh = layer_weights(rnn, layer, suffix)
     batch, n_pos, _ = inputs.shape
     d_hidden = w_hh.shape[1]
     x_proj = inputs @ w_ih.T + b_ih  # [batch, pos, n_gates * d_hidden], all steps at once
-    h = inputs.new_zeros(batch, d_hidden)
-    c = inputs.new_zeros(batch, d_hidden)
+    initial = initial or {}
+    h = initial.get("h", inputs.new_zeros(batch, d_hidden))
+    c = initial.get("c", inputs.new_zeros(batch, d_hidden))
     steps: list[dict[str, torch.Tensor]] = []
     for t in range(n_pos):
-        if cell == "lstm":
-            state = lstm_step(x_proj[:, t], h, c, w_hh, b_hh)
-            c = state["c"]
-        elif cell == "gru":
-            state = gru_step(x_proj[:, t], h, w_hh, b_hh)
-        else:
-            state = elman_step(x_proj[:, t], h, w_hh, b_hh)
+        state = cell_step(cell, x_proj[:, t], h, c, w_hh, b_hh)
+        c = state.get("c", c)
         if step_hook is not None:
             state = step_hook(t, state)
             c = state.get("c", c)
@@ -115,3 +126,16 @@ def replay_layer(
         empty = inputs.new_zeros(batch, 0, d_hidden)
         return {name: empty for name in GATE_NAMES[cell]}
     return {name: torch.stack([s[name] for s in steps], dim=1) for name in GATE_NAMES[cell]}  # [batch, pos, d_hidden]
+
+
+def reverse_real_steps(x: torch.Tensor, real: torch.Tensor | None) -> torch.Tensor:
+    """Reverse the real (right-padded) prefix of every row of ``x`` [batch, pos, ...] in time, padding left in
+    place; ``real`` [batch, pos] bool marks real steps (None: all). Applying it twice gives ``x`` back: the backward
+    direction of a bidirectional layer reads the reversed input, and its states are reversed back to line up."""
+    batch, n_pos = x.shape[:2]
+    position = torch.arange(n_pos, device=x.device).expand(batch, n_pos)  # [batch, pos]
+    length = (torch.full_like(position, n_pos) if real is None
+              else real.long().sum(dim=1, keepdim=True).expand(batch, n_pos))  # [batch, pos]
+    source = torch.where(position < length, length - 1 - position, position)  # [batch, pos]
+    index = source.reshape(batch, n_pos, *([1] * (x.dim() - 2))).expand_as(x)  # [batch, pos, ...]
+    return x.gather(1, index)

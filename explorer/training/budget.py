@@ -8,7 +8,7 @@ counts the large tensors (float32) and is meant to refuse absurd settings on a s
 from __future__ import annotations
 
 from explorer.data.dataset import TaskData
-from explorer.models.config import GATES, ModelConfig, RecurrentConfig
+from explorer.models.config import GATES, ModelConfig, RecurrentConfig, Seq2SeqConfig
 from explorer.training.config import TrainConfig
 
 MAX_STEP_BYTES = 3 * 1024**3  # one step of one run; a classroom server runs many
@@ -22,9 +22,13 @@ def positions_per_example(data: TaskData, train: TrainConfig) -> int:
 
 def step_memory_bytes(config: ModelConfig, batch_size: int, positions: int) -> int:
     """Activations kept for backpropagation by one step on ``[batch_size, positions]`` tokens, in bytes."""
-    if isinstance(config, RecurrentConfig):
+    if isinstance(config, Seq2SeqConfig):  # both stacks, plus the attention pattern of every decoder step
+        per_layer = (2 * GATES[config.cell] + 4) * config.d_hidden
+        per_token = 2 * (config.d_embed + config.n_layers * per_layer) + 3 * positions + 4 * config.d_hidden
+        out = config.d_vocab
+    elif isinstance(config, RecurrentConfig):
         per_layer = (2 * GATES[config.cell] + 4) * config.d_hidden  # gates, cell and hidden states, their grads
-        per_token = config.d_embed + config.n_layers * per_layer
+        per_token = config.d_embed + config.n_layers * per_layer * (2 if config.bidirectional else 1)
         out = config.d_vocab if config.head == "lm" else 0
     else:
         d = config.d_model

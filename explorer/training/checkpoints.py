@@ -32,7 +32,7 @@ MAX_STEP = 10**7
 MAX_NAME_CHARS = 80
 MAX_SNAPSHOTS = 64
 SNAPSHOT_PREFIX = "snapshot/"
-TASK_FIELDS = ("name", "seq_len", "n_symbols", "n_train", "n_val", "seed")  # TaskSpec's fields
+TASK_FIELDS = ("name", "seq_len", "n_symbols", "n_train", "n_val", "seed", "min_len")  # TaskSpec's fields
 # The metrics the app reads from each row (trainer.py writes them; pages, tables and curves read them).
 HISTORY_FIELDS = ("step", "loss", "accuracy", "lr", "grad_norm", "tokens_per_s")
 VAL_HISTORY_FIELDS = ("step", "val_loss", "val_accuracy")

@@ -6,7 +6,8 @@ import math
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-OPTIMIZERS = ("adam", "adamw", "sgd")
+OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
+SCHEDULES = ("constant", "step", "inverse", "warmup_cosine")  # see explorer/training/schedules.py
 MAX_SEED = 2**32 - 1
 MAX_SNAPSHOT_BUDGET_MB = 16  # per run (also the default): what a class server can give each run
 
@@ -36,6 +37,16 @@ class TrainConfig:
     snapshot_budget_mb: float = 16.0  # per run: 30 students × 8 runs stay within a few GB
     seed: int = 0
     stop_at_accuracy: float | None = None  # done once validation accuracy reaches this twice in a row
+    # The first deck's controls (explorer/training/schedules.py, optim.py, trainer.py). Defaults keep what older
+    # checkpoints did: SGD had momentum 0.9, the rate was constant, nothing stopped early.
+    momentum: float = 0.9  # SGD only; 0 is the plain update θ ← θ − ε·ĝ
+    schedule: str = "constant"
+    decay_every: int = 500  # step decay: ε is multiplied by decay_factor every decay_every steps
+    decay_factor: float = 0.5
+    tau: float = 200.0  # inverse: ε_k = ε₀ / (1 + k/τ)
+    warmup_steps: int = 100  # warmup + cosine: linear warmup, then a cosine down to 0 at max_steps
+    early_stopping: bool = False
+    patience: int = 5  # evaluations without a lower validation loss before early stopping
 
     def __post_init__(self) -> None:
         # Types first, so that a wrong type (e.g. from an edited checkpoint) is a ValueError that says what
@@ -48,7 +59,8 @@ class TrainConfig:
             raise ValueError(f"weight_decay must be a number between 0 and 10; got {self.weight_decay!r}.")
         checks = {"batch_size": (1, 4096), "seq_len": (2, 4096), "max_steps": (1, 1_000_000),
                   "eval_every": (1, 100_000), "eval_examples": (1, 100_000), "snapshot_every": (1, 100_000),
-                  "max_snapshots": (2, 1000), "seed": (0, MAX_SEED)}
+                  "max_snapshots": (2, 1000), "seed": (0, MAX_SEED), "decay_every": (1, 1_000_000),
+                  "warmup_steps": (0, 1_000_000), "patience": (1, 10_000)}
         for name, (low, high) in checks.items():
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
@@ -59,6 +71,17 @@ class TrainConfig:
                                                   or not 0 < self.stop_at_accuracy <= 1):
             raise ValueError(f"stop_at_accuracy must be above 0 and at most 1 (or None); got "
                              f"{self.stop_at_accuracy!r}.")
+        if not _is_real(self.momentum) or not 0 <= self.momentum < 1:
+            raise ValueError(f"momentum must be a number from 0 (plain SGD) up to, not including, 1; "
+                             f"got {self.momentum!r}.")
+        if not isinstance(self.schedule, str) or self.schedule not in SCHEDULES:
+            raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}; got {self.schedule!r}.")
+        if not _is_real(self.decay_factor) or not 0 < self.decay_factor <= 1:
+            raise ValueError(f"decay_factor must be above 0 and at most 1; got {self.decay_factor!r}.")
+        if not _is_real(self.tau) or not 0 < self.tau <= 1e9:
+            raise ValueError(f"tau must be a positive number of steps; got {self.tau!r}.")
+        if not isinstance(self.early_stopping, bool):
+            raise ValueError(f"early_stopping must be true or false; got {self.early_stopping!r}.")
         if not _is_real(self.snapshot_budget_mb) or not 0 < self.snapshot_budget_mb <= MAX_SNAPSHOT_BUDGET_MB:
             raise ValueError(f"snapshot_budget_mb must be a number above 0 and at most {MAX_SNAPSHOT_BUDGET_MB}; "
                              f"got {self.snapshot_budget_mb!r}.")

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from explorer.data.dataset import TaskData
 from explorer.training.config import TrainConfig
+from explorer.training.early_stopping import ValidationWatch
 from explorer.training.pacing import Pacer
 
 PAUSE_WAIT_S = 5.0  # longest a pause waits for a step in progress (a huge model's step)
@@ -31,6 +32,8 @@ class LiveControl:
     wake: Callable[[], None] | None
     _pause_at: int | None
     _lock: threading.Lock
+    stopped_early: bool
+    watch: ValidationWatch
 
     @property
     def is_running(self) -> bool:
@@ -98,16 +101,23 @@ class LiveControl:
 
 
     def keep_training(self) -> None:
-        """After a stop at ``stop_at_accuracy``: go on to the step target, without that stop."""
-        self.config = TrainConfig.from_dict({**self.config.to_dict(), "stop_at_accuracy": None})
+        """After a stop before the step target (``stop_at_accuracy`` reached, or early stopping): go on to the step
+        target, without either stop."""
+        self.config = TrainConfig.from_dict({**self.config.to_dict(), "stop_at_accuracy": None,
+                                             "early_stopping": False})
         if self.learned:
+            self.stopped_early = False
+            self.watch.resume()
             self.status, self.message = "running", ""
+            self._notify()
 
 
     def set_max_steps(self, max_steps: int) -> None:
         self.config = TrainConfig.from_dict({**self.config.to_dict(), "max_steps": max_steps})
         if self.status == "done" and self.step_count < max_steps:
             self.status, self.message = "paused", ""
+            self.stopped_early = False
+            self.watch.resume()
 
 
     def learned_metric(self) -> str:

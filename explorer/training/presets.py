@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from explorer.data.dataset import TaskData
 from explorer.data.tokenizers import PAD
-from explorer.models import ModelConfig, RecurrentConfig, TransformerConfig
+from explorer.models import ModelConfig, RecurrentConfig, Seq2SeqConfig, TransformerConfig
 from explorer.training.config import TrainConfig
 
 STREAM_SEQ_LEN = 64  # training window for continuous text
@@ -84,6 +84,15 @@ def _seq2seq(data: TaskData):
     return cfg, _train(data, 1e-3)
 
 
+def _recurrent_seq2seq(data: TaskData):
+    if data.kind != "seq2seq":
+        raise ValueError("The recurrent encoder–decoder needs a source → target task: copy, reverse, sort, dates or "
+                         "modular addition.")
+    cfg = Seq2SeqConfig(cell="gru", attention="additive", d_vocab=data.tokenizer.vocab_size, d_embed=32,
+                        d_hidden=64, bidirectional=True, pad_id=PAD)
+    return cfg, _train(data, 3e-3, 1500)
+
+
 PRESETS: dict[str, Preset] = {p.name: p for p in [
     Preset("Lecture lab LSTM", "embedding(4) → LSTM(4) reading backwards → average pooling → dense(4, relu) → "
            "dense(1, sigmoid), the Keras model of the lecture's lab (go_backwards = TRUE).", _lecture_lab),
@@ -99,6 +108,10 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
            "mean pooling → classes.", _encoder),
     Preset("Seq2seq with cross-attention", "Encoder-decoder transformer (Vaswani et al. 2017): the decoder "
            "attends to the encoder's output.", _seq2seq),
+    Preset("Recurrent encoder–decoder (GRU + attention)", "A bidirectional GRU encoder and a GRU decoder trained "
+           "with teacher forcing (it reads the true previous token), with additive attention (Bahdanau et al. 2015); "
+           "attention none gives the one-context-vector bottleneck, dot gives Luong et al. 2015.",
+           _recurrent_seq2seq),
 ]}
 
 

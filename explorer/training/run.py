@@ -11,10 +11,13 @@ import itertools
 import time
 from dataclasses import dataclass, field
 
+import numpy as np
+import torch
+
 from explorer.data.dataset import TaskData
 from explorer.data.tasks import TASKS, TaskSpec, make_task
 from explorer.data.tokenizers import Tokenizer
-from explorer.models import Model, ModelConfig, RecurrentConfig, TransformerConfig, build_model
+from explorer.models import Model, ModelConfig, RecurrentConfig, Seq2SeqConfig, TransformerConfig, build_model
 from explorer.training.checkpoints import Checkpoint
 from explorer.training.config import TrainConfig
 from explorer.training.trainer import Trainer
@@ -67,11 +70,20 @@ class Run:
         return isinstance(self.config, TransformerConfig)
 
     @property
+    def is_recurrent_seq2seq(self) -> bool:
+        """A recurrent encoder–decoder (its cells can be inspected like a recurrent model's)."""
+        return isinstance(self.config, Seq2SeqConfig)
+
+    @property
     def data_name(self) -> str:
         return self.data.name if self.data else "unknown data"
 
     def label(self) -> str:
         return f"{self.name} · step {self.step}"
+
+
+ATTENTION_NAMES = {"none": "no attention (one context vector)", "additive": "additive attention (Bahdanau)",
+                   "dot": "dot-product attention (Luong)"}
 
 
 def count_parameters(model: Model) -> int:
@@ -80,6 +92,9 @@ def count_parameters(model: Model) -> int:
 
 def describe_model(config: ModelConfig) -> str:
     """A one-line description, e.g. ``LSTM 1×64 · classifier (mean pool)``."""
+    if isinstance(config, Seq2SeqConfig):
+        cell = {"rnn": "Elman RNN", "gru": "GRU", "lstm": "LSTM"}[config.cell]
+        return f"{cell} encoder–decoder {config.n_layers}×{config.d_hidden} · {ATTENTION_NAMES[config.attention]}"
     if isinstance(config, RecurrentConfig):
         cell = {"rnn": "Elman RNN", "gru": "GRU", "lstm": "LSTM"}[config.cell]
         head = f"classifier ({config.pooling} pool)" if config.head == "classifier" else "language model"
@@ -98,12 +113,26 @@ def describe_model(config: ModelConfig) -> str:
 
 
 def new_run(name: str, data: TaskData, model_config: ModelConfig, train_config: TrainConfig,
-            preset: str = "Custom", seed: int = 0) -> Run:
-    """Build the model (seeded) and its trainer. Raises ValueError when model and data do not fit."""
+            preset: str = "Custom", seed: int = 0, embedding: np.ndarray | None = None) -> Run:
+    """Build the model (seeded) and its trainer. Raises ValueError when model and data do not fit.
+
+    ``embedding`` [vocab_size, d_embed]: the rows the embedding table starts from (e.g. GloVe vectors); Reset goes
+    back to them."""
     model = build_model(model_config, seed=seed)
+    if embedding is not None:
+        _start_embedding(model, embedding)
     trainer = Trainer(model, data, train_config, model_seed=seed)
     return Run(id=f"run-{next(_ids)}", name=name, preset=preset, model=trainer.model, tokenizer=data.tokenizer,
                data=data, trainer=trainer)
+
+
+def _start_embedding(model: Model, rows: np.ndarray) -> None:
+    weight = model.embed.weight  # [d_vocab, d_embed]
+    if rows.ndim != 2 or rows.shape[0] > weight.shape[0] or rows.shape[1] != weight.shape[1]:
+        raise ValueError(f"The starting embedding has shape {tuple(rows.shape)}; this model's table is "
+                         f"{tuple(weight.shape)} (set the embedding size to {rows.shape[1]}).")
+    with torch.no_grad():
+        weight[:rows.shape[0]] = torch.as_tensor(rows, dtype=weight.dtype)
 
 
 def run_from_checkpoint(ckpt: Checkpoint) -> Run:

@@ -9,6 +9,10 @@ change nothing at all. The trainer keeps:
 - ``snapshots``: a bounded ring of weights (step -> state dict on the CPU) for scrubbing through
   training; when it is full every other snapshot is dropped and the spacing doubles, so it always
   covers the whole run;
+- the learning-rate schedule (``config.schedule``: ε_k is set before every update) and, with
+  ``config.early_stopping``, a watch on the validation loss: after ``patience`` evaluations without a new minimum
+  the run stops and the weights of the best evaluation are put back (``best_step``; the history is kept, so the
+  curve still shows the rise that stopped it);
 - a guard: a non-finite loss or gradient, or a loss that explodes (above EXPLODE_FACTOR times its
   starting level for EXPLODE_STEPS steps: Adam with a huge learning rate stays finite but useless),
   stops the run, says why, and restores the last good weights.
@@ -31,10 +35,12 @@ from explorer.training.budget import check_step_memory
 from explorer.training.config import TrainConfig
 from explorer.training.control import LiveControl
 from explorer.training.device import default_device
+from explorer.training.early_stopping import ValidationWatch
 from explorer.training.history import MetricsReadout
 from explorer.training.metrics import accuracy_counts, evaluate_split, forward, loss_fn
 from explorer.training.optim import make_optimizer
 from explorer.training.pacing import Pacer
+from explorer.training.schedules import learning_rate
 
 ACCURACY_ROWS = 16  # train accuracy is measured on this many sequences of each batch (argmax is not free)
 EVAL_TOKENS = 8192  # token tasks validate on at most eval_examples sequences and about this many tokens
@@ -80,6 +86,9 @@ class Trainer(LiveControl, MetricsReadout):
         self.pace = Pacer()  # a speed limit for live training (none by default)
         self._pause_at: int | None = None  # step_through: pause when this step is reached
         self.wake: Callable[[], None] | None = None  # set by a scheduler: called when the run starts or changes
+        # The weights training starts from (and Reset returns to): the seeded init plus whatever was put in
+        # before the trainer was made (e.g. GloVe rows in the embedding), so a rebuild from the seed would miss it.
+        self._initial_state = self._cpu_state()
         self._start_fresh()
 
     # ----------------------------------------------------------------- state
@@ -99,6 +108,8 @@ class Trainer(LiveControl, MetricsReadout):
         self._good_step = 0
         self._reference_loss: float | None = None  # the loss at the first step
         self._exploding_steps = 0
+        self.watch = ValidationWatch(self.config.patience, self.config.early_stopping)
+        self.stopped_early = False
         self._take_snapshot()
 
     def _make_optimizer(self) -> torch.optim.Optimizer:
@@ -123,14 +134,16 @@ class Trainer(LiveControl, MetricsReadout):
 
     # ----------------------------------------------------------------- control
     def reset(self) -> None:
-        """Back to the seeded initial weights with an empty history (waits for a running chunk to end)."""
-        fresh = build_model(self.model.config, seed=self.model_seed).to(self.device)
+        """Back to the initial weights with an empty history (waits for a running chunk to end)."""
         with self._lock:
-            self.model.load_state_dict(fresh.state_dict())
+            self.model.load_state_dict(self._initial_state)
             self._start_fresh()
 
     def restore_progress(self, step: int, history: list[dict], val_history: list[dict]) -> None:
-        """Continue a run loaded from a checkpoint: its step count and metrics (the weights are already loaded)."""
+        """Continue a run loaded from a checkpoint: its step count and metrics (the weights are already loaded).
+        Reset still returns to the seeded initial weights, not to the checkpoint's."""
+        seeded = build_model(self.model.config, seed=self.model_seed)
+        self._initial_state = {k: v.detach().to("cpu", copy=True) for k, v in seeded.state_dict().items()}
         self.step_count = step
         self.history, self.val_history = list(history), list(val_history)
         self.history_version += 1
@@ -187,6 +200,7 @@ class Trainer(LiveControl, MetricsReadout):
             if time_budget_s is not None and done and time.perf_counter() - start >= time_budget_s:
                 break
             if not self._one_step():
+                done += int(self.stopped_early)  # the step that triggered early stopping was taken
                 break
             done += 1
             if self.status == "done":  # learned: stop_at_accuracy reached
@@ -217,6 +231,9 @@ class Trainer(LiveControl, MetricsReadout):
             return self._diverged(f"the loss exploded to {loss_value:.3g} (it started at {reference:.3g})")
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
+        rate = learning_rate(self.config, self.step_count)  # ε_k of this update (k = steps taken so far)
+        for group in self.optimizer.param_groups:
+            group["lr"] = rate
         if self.config.grad_clip is not None:
             grad_norm = float(torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip))
         else:
@@ -241,17 +258,41 @@ class Trainer(LiveControl, MetricsReadout):
             self.history_version += 1
         if self.step_count % GOOD_COPY_EVERY == 0 and loss_value <= HEALTHY_FACTOR * reference:
             self._good_state, self._good_step = self._cpu_state(), self.step_count
+        if self.step_count % self.snapshot_every == 0:
+            self._take_snapshot()
         if self.step_count % self.config.eval_every == 0 or self.step_count == self.config.max_steps:
             self.val_history.append({"step": self.step_count, **self.evaluate()})
             self.model.train()
             self._stop_when_learned()
-        if self.step_count % self.snapshot_every == 0:
-            self._take_snapshot()
+            if self._watch_validation():
+                return False
         return True
 
     def fail(self, message: str) -> None:
         """Stop after an unexpected error: the last good weights are restored, the message says what happened."""
         self._stop_at_good_weights(message)
+
+    def _watch_validation(self) -> bool:
+        """With early stopping, stop after ``patience`` evaluations without a new validation minimum and put the
+        best weights back. True when the run stopped."""
+        if not self.watch.update(self.step_count, self.val_history[-1]["val_loss"], self._cpu_state):
+            return False
+        self.model.load_state_dict(self.watch.best_state)
+        self.stopped_early = True
+        self.status = "done"
+        self.message = (f"Early stopping at step {self.step_count}: the validation loss has not gone below its minimum "
+                        f"{self.best_val_loss:.4f} (step {self.best_step}) for {self.config.patience} evaluations. "
+                        f"The weights of step {self.best_step} were restored.")
+        return True
+
+    @property
+    def best_step(self) -> int | None:
+        """The step of the lowest validation loss so far (None before the first evaluation)."""
+        return self.watch.best_step
+
+    @property
+    def best_val_loss(self) -> float:
+        return self.watch.best_val_loss
 
     def _diverged(self, why: str) -> bool:
         self._stop_at_good_weights(

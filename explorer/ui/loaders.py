@@ -11,6 +11,7 @@ import streamlit as st
 
 from explorer.data.corpora import load_corpus
 from explorer.data.dataset import TaskData
+from explorer.data.glove import load_glove
 from explorer.data.hub_datasets import load_hf_dataset
 from explorer.data.tasks import TaskSpec, make_task
 from explorer.data.uploads import read_csv_upload, read_text_upload
@@ -38,3 +39,9 @@ def upload_task(filename: str, data: bytes, mode: str, text_column: str | None, 
         return read_csv_upload(filename, data, text_column=text_column, label_column=label_column, mode=mode,
                                max_vocab=max_vocab)
     return read_text_upload(filename, data, mode=mode, max_vocab=max_vocab)
+
+
+@st.cache_resource(max_entries=1, show_spinner="Loading the 400,000 GloVe vectors…")
+def glove_table() -> tuple[list[str], object]:
+    """GloVe 6B-50d's words and vectors ``[400000, 50]`` (raises GloveNotCached before the download)."""
+    return load_glove()

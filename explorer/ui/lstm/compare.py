@@ -17,12 +17,13 @@ from explorer.figures.tokens import token_grid
 from explorer.training.run import Run, describe_model
 from explorer.training.run_selection import (
     class_names,
+    common_snapshots,
     default_comparison,
     recurrent_runs,
-    same_task,
     validation_accuracy,
 )
 from explorer.ui.figure import show_figure
+from explorer.ui.lstm.gradient_share import choose_step, curve_at, verdict
 from explorer.ui.lstm.inputs import ChosenInput
 from explorer.ui.lstm.runs import (
     CELL_NAMES,
@@ -35,6 +36,7 @@ from explorer.ui.state import get_state
 from explorer.ui.widget_state import seed_many
 
 COMPARE_TRIO = "lstm.compare.trio"
+COMPARE_WHEN = "lstm.compare.when"
 MAX_CLASS_LINES = 8
 
 
@@ -143,22 +145,31 @@ def render_compare(run: Run, chosen: ChosenInput) -> None:
         st.caption("Top layer's hₜ of each model on the same text (each with its own tokenizer). Gated cells often "
                    "hold a value steady for many steps; an Elman RNN's states tend to follow the latest tokens.")
     _compare_readings(run, chosen_runs, prepared)
-    curves, rows = {}, []
+    at_step = choose_step(COMPARE_WHEN, common_snapshots(chosen_runs), "Gradients with the weights of training step")
+    curves, rows, by_cell, cells = {}, [], {}, {}
     for r in chosen_runs:
-        target = chosen.label if same_task(r, run) else None
-        curve = gradient_curve(r, prepared[r.id].ids, r.config.n_layers - 1, target)
-        curves[r.name] = curve.norms
+        curve = None if r.config.bidirectional else curve_at(r, at_step)
         final = records[r.id].logits if r.config.head == "classifier" else records[r.id].logits[-1]
+        if curve is not None:
+            curves[r.name] = curve.shares
+            by_cell.setdefault(r.config.cell, curve)
+            cells.setdefault(r.config.cell, r)
         rows.append({"run": r.name, "model": describe_model(r.config), "trained steps": r.step,
-                     "validation accuracy": validation_accuracy(r),
-                     "output after the input": r.tokenizer.tokens[int(final.argmax())] if r.config.head == "lm"
-                     else class_names(r)[int(final.argmax())],
-                     "gradient kept at t = 0": curve.norms[0] / curve.norms[-1] if curve.norms[-1] > 0 else np.nan})
+                     "validation accuracy now": validation_accuracy(r),
+                     "output after the input (now)": r.tokenizer.tokens[int(final.argmax())]
+                     if r.config.head == "lm" else class_names(r)[int(final.argmax())],
+                     "gradients at step": r.step if at_step is None else at_step,
+                     "share reaching t = 0": curve.first if curve is not None else np.nan,
+                     "mean loss then": curve.mean_loss if curve is not None else np.nan})
     if curves:
-        show_figure(gradient_curves(curves), "lstm.compare.grads", "compare gradient norms")
+        show_figure(gradient_curves(curves, title="How much gradient reaches each step (mean over examples)"),
+                    "lstm.compare.grads", "compare gradient norms")
+        st.caption("Each run on its own validation examples and true targets: the geometric mean of "
+                   "‖∂L/∂hₜ‖ ÷ ‖∂L/∂h_last‖. " + verdict(by_cell, cells, at_step))
     st.dataframe(pd.DataFrame(rows), hide_index=True, column_config={
-        "validation accuracy": st.column_config.NumberColumn(format="percent"),
-        "gradient kept at t = 0": st.column_config.NumberColumn(format="%.2e")})
+        "validation accuracy now": st.column_config.NumberColumn(format="percent"),
+        "share reaching t = 0": st.column_config.NumberColumn(format="%.2e"),
+        "mean loss then": st.column_config.NumberColumn(format="%.3g")})
 
 
 def _compare_readings(run: Run, runs: list[Run], prepared: dict[str, PreparedInput]) -> None:

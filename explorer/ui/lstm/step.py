@@ -37,7 +37,7 @@ def _layer_note(layer: int) -> str:
 
 def _next_token_caption(run: Run, record: GateRecord, t: int) -> str:
     """For a language model: what it predicts after reading token t."""
-    if run.config.head != "lm":
+    if run.config.head != "lm" or record.logits.ndim != 2 or record.logits.shape[-1] == 0:
         return ""
     logits = record.logits[t]  # [d_vocab]
     probs = np.exp(logits - logits.max())

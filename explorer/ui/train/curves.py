@@ -11,6 +11,7 @@ from explorer.training.run import Run
 from explorer.ui.figure import show_figure
 from explorer.ui.live import TICK_S
 from explorer.ui.state import get_state
+from explorer.ui.train.training_fields import mark_best, render_schedule
 
 
 def render_live(run: Run) -> None:
@@ -54,9 +55,10 @@ def _draw(run: Run) -> None:
     left, right = st.columns(2)
     for column, metric in ((left, "loss"), (right, "accuracy")):
         fig = state.remember((run.id, trainer.step_count, len(trainer.history), metric),
-                             lambda m=metric: training_curves({run.name: frame}, m))
+                             lambda m=metric: mark_best(training_curves({run.name: frame}, m), run, m))
         with column:
             show_figure(fig, f"{metric}.{run.id}", f"{run.name} {metric}")
+    render_schedule(run)
 
 
 def _last(trainer, column: str) -> float | None:

@@ -9,15 +9,17 @@ from explorer.data.dataset import TaskData
 from explorer.data.downloads import DownloadError
 from explorer.data.hub_datasets import HF_DATASETS
 from explorer.data.names import plain_markdown
-from explorer.data.tasks import TASK_DEFAULTS, TASK_TITLES, TaskSpec
+from explorer.data.tasks import LENGTH_TASKS, TASK_DEFAULTS, TASK_TITLES, TaskSpec
 from explorer.data.uploads import LABEL_COLUMNS, MAX_UPLOAD_BYTES, TEXT_COLUMNS, UploadError, csv_columns, guess_column
 from explorer.ui import loaders
 from explorer.ui.state import get_state
+from explorer.ui.train.vocab_field import vocab_size
 from explorer.ui.widget_state import seed, seed_choice
 
 SOURCE = "data.source"
 TASK = "data.task"
 SEQ_LEN = "data.seq_len"
+MIN_LEN = "data.min_len"
 N_SYMBOLS = "data.n_symbols"
 N_TRAIN = "data.n_train"
 SEED = "data.seed"
@@ -60,19 +62,25 @@ def _generated() -> TaskData:
     name = st.selectbox("Task", list(TASK_TITLES), format_func=TASK_TITLES.get, key=TASK)
     seq_default, symbols_default = TASK_DEFAULTS[name]
     c1, c2, c3, c4 = st.columns(4)
-    seq_label = {"modular_addition": "(unused)", "brackets": "Max length", "remember_first": "Gap length"}
+    seq_label = {"modular_addition": "(unused)", "brackets": "Max length", "remember_first": "Gap length",
+                 "dates": "(unused)"}
     for key, default in ((f"{SEQ_LEN}.{name}", seq_default), (f"{N_SYMBOLS}.{name}", symbols_default),
                          (N_TRAIN, 5000), (SEED, 0)):
         seed(key, default)
     seq_len = c1.number_input(seq_label.get(name, "Sequence length"), 1, 512, key=f"{SEQ_LEN}.{name}",
-                              disabled=name == "modular_addition")
+                              disabled=name in ("modular_addition", "dates"))
     n_label = "Modulus p" if name == "modular_addition" else "Symbols"
     n_symbols = c2.number_input(n_label, 2, 1000, key=f"{N_SYMBOLS}.{name}",
-                                disabled=name in ("brackets", "remember_first", "grammar"))
+                                disabled=name in ("brackets", "remember_first", "grammar", "dates"))
     n_train = c3.number_input("Training examples", 100, 200_000, step=500, key=N_TRAIN)
     task_seed = c4.number_input("Seed", 0, 10**6, key=SEED)
+    min_len = 0
+    if name in LENGTH_TASKS:
+        seed(f"{MIN_LEN}.{name}", 0, valid=lambda v: 0 <= v <= int(seq_len))
+        min_len = int(c1.number_input("Shortest length (0: all the same)", 0, int(seq_len), key=f"{MIN_LEN}.{name}",
+                                      help="Lengths drawn from this to 'Sequence length'"))
     spec = TaskSpec(name=name, seq_len=int(seq_len), n_symbols=int(n_symbols), n_train=int(n_train), n_val=500,
-                    seed=int(task_seed))  # raises ValueError (shown) beyond MAX_TASK_TOKENS, before any work
+                    seed=int(task_seed), min_len=min_len)  # raises ValueError (shown) beyond MAX_TASK_TOKENS
     state = get_state()
     if spec.n_tokens > INSTANT_TOKENS and spec not in state.generated_specs:
         st.info(f"This task holds about {spec.n_tokens:,} tokens: it takes a moment to generate.")
@@ -117,8 +125,8 @@ def _corpus() -> TaskData | None:
         mode = c1.radio("Tokens", ["char", "word"], key=CORPUS_MODE, horizontal=True)
         seed(MAX_CHARS, 1_000_000)
         max_chars = c2.number_input("Characters to use", 10_000, 6_000_000, step=100_000, key=MAX_CHARS)
-        return loaders.corpus_task(name, mode, MAX_VOCAB, 200, int(max_chars))
-    return loaders.corpus_task(name, "word", MAX_VOCAB, 200 if name == "movie_reviews" else 60, None)
+        return loaders.corpus_task(name, mode, vocab_size(mode), 200, int(max_chars))
+    return loaders.corpus_task(name, "word", vocab_size("word"), 200 if name == "movie_reviews" else 60, None)
 
 
 def _upload() -> TaskData | None:
@@ -152,7 +160,7 @@ def _upload() -> TaskData | None:
     modes = ["word", "char"] if is_csv else ["char", "word"]
     seed_choice(UPLOAD_MODE, modes)
     mode = st.radio("Tokens", modes, key=UPLOAD_MODE, horizontal=True)
-    return loaders.upload_task(upload.name, data, mode, text_column, label_column, MAX_VOCAB)
+    return loaders.upload_task(upload.name, data, mode, text_column, label_column, vocab_size(mode))
 
 
 def _hub() -> TaskData | None:

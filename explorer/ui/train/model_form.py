@@ -9,12 +9,16 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+import numpy as np
 import streamlit as st
 
 from explorer.data.dataset import TaskData
-from explorer.models import ModelConfig, RecurrentConfig, TransformerConfig
+from explorer.models import ModelConfig, RecurrentConfig, Seq2SeqConfig, TransformerConfig
 from explorer.training.config import OPTIMIZERS, TrainConfig
 from explorer.training.presets import PRESETS, suitable_presets, unsuitable_presets
+from explorer.ui.train.recurrent_fields import glove_start, recurrent_extras
+from explorer.ui.train.seq2seq_fields import seq2seq_fields
+from explorer.ui.train.training_fields import training_extras
 from explorer.ui.widget_state import seed, seed_choice
 
 PRESET = "model.preset"
@@ -25,6 +29,7 @@ class ModelChoice:
     preset: str
     model: ModelConfig
     train: TrainConfig
+    embedding: np.ndarray | None = None  # rows the embedding table starts from (GloVe)
 
 
 def pick_model(data: TaskData) -> ModelChoice | None:
@@ -50,7 +55,9 @@ def pick_model(data: TaskData) -> ModelChoice | None:
     with st.expander("Hyperparameters (every one can be changed)"):
         try:
             if isinstance(model_cfg, RecurrentConfig):
-                edited = _recurrent_fields(model_cfg, prefix)
+                edited = _recurrent_fields(model_cfg, prefix, data)
+            elif isinstance(model_cfg, Seq2SeqConfig):
+                edited = seq2seq_fields(model_cfg, prefix)
             else:
                 edited = _transformer_fields(model_cfg, prefix, data)
             st.divider()
@@ -59,7 +66,12 @@ def pick_model(data: TaskData) -> ModelChoice | None:
             st.error(f"⚠️ {err}")
             return None
     preset = name if edited == model_cfg and train == train_cfg else f"{name} (custom)"
-    return ModelChoice(preset, edited, train)
+    embedding = None
+    if getattr(edited, "embedding_init", "random") == "glove":
+        embedding = glove_start(data)
+        if embedding is None:
+            return None
+    return ModelChoice(preset, edited, train, embedding)
 
 
 def _int(where, label: str, value: int, key: str, lo: int = 0, hi: int = 100_000, help: str | None = None) -> int:
@@ -84,7 +96,7 @@ def _float(where, label: str, lo: float, hi: float, value: float, key: str, **kw
     return float(where.number_input(label, lo, hi, key=key, **kwargs))
 
 
-def _recurrent_fields(cfg: RecurrentConfig, prefix: str) -> RecurrentConfig:
+def _recurrent_fields(cfg: RecurrentConfig, prefix: str, data: TaskData) -> RecurrentConfig:
     c1, c2, c3, c4 = st.columns(4)
     cells = ["lstm", "gru", "rnn"]
     values = dict(
@@ -114,6 +126,7 @@ def _recurrent_fields(cfg: RecurrentConfig, prefix: str) -> RecurrentConfig:
         values["go_backwards"] = _check(c2, "Read each input backwards", cfg.go_backwards, f"{prefix}.backwards",
                                              help="From the last token to the first, as Keras' go_backwards = TRUE "
                                                   "(the lecture's lab LSTM reads this way)")
+    values.update(recurrent_extras(cfg, prefix, values, data))
     return dataclasses.replace(cfg, **values)
 
 
@@ -164,4 +177,5 @@ def _train_fields(cfg: TrainConfig, prefix: str, data: TaskData) -> TrainConfig:
     values["seed"] = _int(c3, "Seed", cfg.seed, f"{prefix}.seed", hi=10**9)
     if data.is_stream:
         values["seq_len"] = _int(c4, "Window length", cfg.seq_len, f"{prefix}.seq_len", hi=10**6)
+    values.update(training_extras(cfg, prefix, values))
     return dataclasses.replace(cfg, **values)

@@ -1,0 +1,90 @@
+"""The Seq2seq & attention page as a teacher drives it (AppTest): one click trains the three models, the length
+figure follows them, the alignment of the attention model sits beside the transformer's cross-attention."""
+
+from __future__ import annotations
+
+import json
+
+from apptest_helpers import open_page, state, texts
+
+from explorer.training.bottleneck import ADDITIVE, NONE, TRANSFORMER, VARIANTS, latest_group
+from explorer.training.limits import LAPTOP
+
+
+def _charts(at) -> list[str]:
+    """The figures' specs, with unicode unescaped (plotly's JSON writes · as \\u00b7)."""
+    return [json.dumps(json.loads(c.proto.spec), ensure_ascii=False) for c in at.get("plotly_chart")]
+
+
+def test_one_click_trains_the_three_and_the_figures_follow() -> None:
+    at = open_page("seq2seq")
+    assert any("No experiment yet" in t for t in texts(at, "info"))
+    at.button(key="seq2seq.start").click().run()
+    assert not at.exception, at.exception
+    group = latest_group(list(state(at).runs.values()))
+    assert set(group) == set(VARIANTS)
+    assert all(r.trainer.is_running for r in group.values())
+    assert state(at).current_run is group[ADDITIVE]  # the button shows what it made
+    assert group[NONE].config.attention == "none" and group[ADDITIVE].config.attention == "additive"
+    assert group[NONE].data is group[ADDITIVE].data is group[TRANSFORMER].data
+    for run in group.values():
+        run.trainer.pause()
+        run.trainer.step(n_steps=3)
+    at.run()
+    assert not at.exception, at.exception
+    lengths = next(s for s in _charts(at) if "by input length" in s)
+    for name in VARIANTS:
+        assert name in lengths
+    assert any("trained length" in str(c.value) for c in at.caption)
+    at.radio(key="seq2seq.metric").set_value("token accuracy").run()
+    assert not at.exception
+    at.segmented_control(key="seq2seq.section").set_value("🧭 Alignment").run()
+    assert not at.exception, at.exception
+    charts = _charts(at)
+    assert any("additive attention" in s for s in charts) and any("cross-attention" in s for s in charts)
+    at.selectbox(key="seq2seq.align.head").set_value(1).run()
+    assert not at.exception and any("head 1" in s for s in _charts(at))
+    at.radio(key="seq2seq.align.source").set_value("My own source").run()
+    at.text_input(key="seq2seq.align.text").set_value("0123x").run()
+    assert not at.exception, at.exception
+    assert any("'x'" in str(c.value) for c in at.caption)  # unknown symbols are named and left out
+    at.text_input(key="seq2seq.align.text").set_value("").run()
+    assert not at.exception and any("empty" in t for t in texts(at, "info"))
+
+
+def test_a_full_session_is_told_before_anything_is_created() -> None:
+    at = open_page("seq2seq")
+    at.button(key="seq2seq.start").click().run()
+    at.button(key="seq2seq.start").click().run()  # six runs now
+    for run in state(at).runs.values():
+        run.trainer.pause()
+    at.run()
+    assert len(state(at).runs) == 6 < LAPTOP.max_runs
+    assert at.button(key="seq2seq.start").disabled  # three more would not fit
+    assert any("room for 2" in str(c.value) for c in at.caption)
+    assert len(state(at).runs) == 6
+
+
+def test_every_page_opens_with_a_recurrent_encoder_decoder_as_the_current_model() -> None:
+    from explorer.data.tasks import TaskSpec, make_task
+    from explorer.data.tokenizers import PAD
+    from explorer.models import Seq2SeqConfig
+    from explorer.training.config import TrainConfig
+    from explorer.training.run import new_run
+
+    data = make_task(TaskSpec(name="dates", n_train=300, n_val=30))
+    cfg = Seq2SeqConfig(cell="lstm", attention="dot", d_vocab=data.tokenizer.vocab_size, d_embed=8, d_hidden=8,
+                        pad_id=PAD)
+    at = open_page()
+    run = new_run("dates", data, cfg, TrainConfig(max_steps=10))
+    state(at).add_run(run)
+    run.trainer.step(n_steps=2)
+    for page in ("train", "compare", "lstm", "seq2seq", "attention", "circuits", "positions", "embeddings"):
+        at.switch_page(f"views/{page}.py").run()
+        assert not at.exception, (page, at.exception)
+    at.segmented_control(key="emb.trained.what").set_value("Hidden states").run()  # encoder and decoder states
+    assert not at.exception, at.exception
+    at.switch_page("views/seq2seq.py").run()
+    at.segmented_control(key="seq2seq.section").set_value("🧭 Alignment").run()
+    assert not at.exception, at.exception
+    assert any("dot-product attention" in s for s in _charts(at))
