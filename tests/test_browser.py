@@ -41,6 +41,8 @@ def test_loss_plot_downloads_as_a_slide_png(tmp_path) -> None:
 
     blocked: list[str] = []
     with lecture_lstm_training(tmp_path, blocked) as page:
+        page.get_by_role("button", name="Pause").first.click()  # a finishing run redraws the page (and its menus)
+        page.wait_for_timeout(1500)
         page.get_by_text("Slide theme for figures").click()
         page.wait_for_timeout(1000)
         page.get_by_role("button", name="Export").first.click()

@@ -21,7 +21,7 @@ def test_an_injection_checkpoint_runs_no_script_through_bertviz(tmp_path) -> Non
         page.goto(f"{url}/runs")
         page.locator("input[type=file]").first.set_input_files(str(path))
         page.locator("input[value='shared model']").wait_for(timeout=60_000)  # its row on Your runs
-        page.get_by_role("link", name="Attention").first.click()  # in the same session (a goto would start anew)
+        page.get_by_role("link", name="Attention", exact=True).first.click()  # the same session (goto starts anew)
         page.wait_for_selector(".js-plotly-plot", timeout=120_000)
         title = page.title()
         page.get_by_text("bertviz", exact=True).first.click()

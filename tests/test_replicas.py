@@ -59,7 +59,7 @@ def test_two_browsers_stay_on_their_replicas_and_both_train(tmp_path) -> None:
                 page.get_by_role("button", name="Train the lecture's LSTM").click()
                 page.wait_for_selector(".js-plotly-plot", timeout=90_000)
                 assert _replica_of(page) == replica
-                page.get_by_role("link", name="Inside the RNN").first.click()
+                page.get_by_role("link", name="Inside the RNN", exact=True).first.click()
                 page.wait_for_selector(".js-plotly-plot", timeout=90_000)
                 assert _replica_of(page) == replica, "the session stayed on its replica after a page change"
                 seen[replica] = (page, _step(page))

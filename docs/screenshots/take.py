@@ -53,7 +53,7 @@ def main() -> None:
             page.get_by_role("button", name=f"⚡ {name}").click()
             settle(page)
         for file, link, section in SHOTS:
-            page.get_by_role("link", name=link).first.click()
+            page.get_by_role("link", name=link, exact=True).first.click()
             settle(page)
             if section:
                 page.get_by_text(section).first.click()

