@@ -41,7 +41,6 @@ PATHS = {"Home": "", "Inside the RNN": "lstm", "Attention": "attention", "Circui
 
 def go(page, link: str) -> None:
     """A click in the sidebar: the same session (a reload would start anew); retried if a rerun swallowed it."""
-    from playwright.sync_api import TimeoutError as PageTimeout
 
     path = PATHS[link]
     for _ in range(3):
