@@ -47,6 +47,8 @@ def test_no_recurrent_run_offers_one_click_training_and_the_slider_moves_the_ste
     slider.set_value(3).run()
     assert not at.exception
     assert "Step t = 3" in _step_spec(at)
+    assert not at.dataframe  # the numbers come on request (stepping stays quick)
+    at.toggle(key="lstm.step_numbers").set_value(True).run()
     table = at.dataframe[0].value
     ids = list(run.data.val.sources[0])
     expected = record_gates(run.model, ids)

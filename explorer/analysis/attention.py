@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 import torch
 
+from explorer.models.pretrained.model import PretrainedModel
+
 SEPARATORS = frozenset({"[SEP]", "<sep>", "</s>", "<|endoftext|>", "<|im_end|>", "<eos>"})
 SPECIAL_TOKENS = SEPARATORS | {"[CLS]", "[PAD]", "<pad>", "<bos>", "<s>", "<unk>", "[UNK]", "<|im_start|>", "[MASK]"}
 PUNCTUATION = frozenset(string.punctuation) | {"…", "–", "—", "“", "”", "‘", "’"}
@@ -90,7 +92,8 @@ def record_attention(model: torch.nn.Module, tokens: torch.Tensor, q_tokens: lis
         return name.endswith(("hook_pattern", "hook_attn_scores"))
 
     args = (tokens,) if decoder_tokens is None else (tokens, decoder_tokens)
-    _, cache = model.run_with_cache(*args, names_filter=wanted)
+    extra = {"return_type": None} if isinstance(model, PretrainedModel) else {}  # no logits needed here
+    _, cache = model.run_with_cache(*args, names_filter=wanted, **extra)
     if decoder_tokens is None:
         kinds = {"self": (q_tokens, q_tokens, causal)}
     else:

@@ -111,8 +111,12 @@ class PretrainedModel(HookedModel):
             x = x + self.hook_token_type_embed(self.token_type.expand_as(x))
         return x if self.embed_ln is None else self.embed_ln(x)
 
-    def forward(self, tokens: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
-        """tokens [batch, pos] -> logits [batch, pos, d_vocab]. ``attention_mask`` [batch, pos]: 1 for real tokens."""
+    def forward(self, tokens: torch.Tensor, attention_mask: torch.Tensor | None = None,
+                return_type: str | None = "logits") -> torch.Tensor:
+        """tokens [batch, pos] -> logits [batch, pos, d_vocab]. ``attention_mask`` [batch, pos]: 1 for real tokens.
+
+        ``return_type=None`` (as TransformerLens's) stops at the last block's residual stream [batch, pos, d_model]:
+        a page that reads attention patterns does not pay for the vocabulary projection (30,522 × 384 for MiniLM)."""
         cfg = self.config
         n_pos = tokens.shape[1]
         allowed = None if attention_mask is None else attention_mask.bool()[:, None, None, :]  # [batch, 1, 1, k]
@@ -123,6 +127,8 @@ class PretrainedModel(HookedModel):
         x = self.embed(tokens)
         for block in self.blocks:
             x = block(x, allowed, rotary)
+        if return_type is None:
+            return x
         if self.ln_final is not None:
             x = self.ln_final(x)
         if self.head_transform is not None:

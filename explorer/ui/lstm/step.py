@@ -17,10 +17,11 @@ from explorer.training.run import Run
 from explorer.ui.figure import show_figure
 from explorer.ui.lstm.player import keep_choice
 from explorer.ui.state import get_state
-from explorer.ui.widget_state import seed_many, set_value
+from explorer.ui.widget_state import seed, seed_many, set_value
 
 LINE_QUANTITY = "lstm.line_quantity"
 LINE_UNITS = "lstm.line_units"
+NUMBERS = "lstm.step_numbers"
 TOP_PREDICTIONS = 3
 
 GRU_NOTE = (
@@ -63,9 +64,13 @@ def render_step(run: Run, record: GateRecord, prepared: PreparedInput, layer: in
                "lets through." + _layer_note(layer))
     if record.cell == "gru":
         st.info(GRU_NOTE)
-    table = step_table(record, layer, t).dropna(axis=1, how="all")  # at t = 0 gates have no previous value
-    st.dataframe(table, hide_index=True, height=min(400, 38 + 35 * len(table)),
-                 column_config={c: st.column_config.NumberColumn(format="%.4f") for c in table.columns if c != "unit"})
+    seed(NUMBERS, False)
+    if st.toggle("Show the numbers (every unit at t and t − 1)", key=NUMBERS,
+                 help="Off by default: stepping stays quick, and hovering a bar shows its value"):
+        table = step_table(record, layer, t).dropna(axis=1, how="all")  # at t = 0 gates have no previous value
+        st.dataframe(table, hide_index=True, height=min(400, 38 + 35 * len(table)),
+                     column_config={c: st.column_config.NumberColumn(format="%.4f")
+                                    for c in table.columns if c != "unit"})
 
 
 def render_sequence(run: Run, record: GateRecord, prepared: PreparedInput, layer: int, memo_key: tuple,
