@@ -15,22 +15,31 @@ st.set_page_config(page_title="Sequence Model Explorer", page_icon="🔬", layou
 # Less empty space above each page, so that controls and their figure share a 720-pixel projector screen.
 st.html("<style>[data-testid='stMainBlockContainer'] { padding-top: 2.5rem; }</style>")
 
-PAGES = [
-    st.Page("views/home.py", title="Home", icon="🏠", default=True),
-    st.Page("views/train.py", title="Train", icon="🏋️"),
-    st.Page("views/compare.py", title="Compare runs", icon="⚖️"),
-    st.Page("views/lstm.py", title="Inside the RNN", icon="🔁"),
-    st.Page("views/tokens.py", title="Tokens", icon="🔤"),
-    st.Page("views/forward.py", title="Forward pass", icon="🧮"),
-    st.Page("views/seq2seq.py", title="Seq2seq & attention", icon="🔀"),
-    st.Page("views/attention.py", title="Attention", icon="👀"),
-    st.Page("views/circuits.py", title="Circuits", icon="🔌"),
-    st.Page("views/positions.py", title="Positions", icon="📍"),
-    st.Page("views/embeddings.py", title="Embeddings", icon="🗺️"),
-    st.Page("views/runs.py", title="Your runs", icon="🗂️"),
-]
+PAGES = {  # in the course's order; every page listed (expanded), none hidden behind "View more"
+    "Start": [
+        st.Page("views/home.py", title="Home", icon="🏠", default=True),
+        st.Page("views/train.py", title="Train", icon="🏋️"),
+        st.Page("views/runs.py", title="Your runs", icon="🗂️"),
+        st.Page("views/compare.py", title="Compare runs", icon="⚖️"),
+    ],
+    "Recurrent networks": [
+        st.Page("views/lstm.py", title="Inside the RNN", icon="🔁"),
+        st.Page("views/seq2seq.py", title="Seq2seq & attention", icon="🔀"),
+    ],
+    "Transformers": [
+        st.Page("views/tokens.py", title="Tokens", icon="🔤"),
+        st.Page("views/forward.py", title="Forward pass", icon="🧮"),
+        st.Page("views/attention.py", title="Attention", icon="👀"),
+        st.Page("views/circuits.py", title="Circuits", icon="🔌"),
+        st.Page("views/positions.py", title="Positions", icon="📍"),
+    ],
+    "Representations": [
+        st.Page("views/embeddings.py", title="Embeddings", icon="🗺️"),
+        st.Page("views/finetune.py", title="Fine-tuning", icon="🎯"),
+    ],
+}
 
-navigation = st.navigation(PAGES)
+navigation = st.navigation(PAGES, expanded=True)
 remember_widgets()
 capture_link(navigation.url_path)
 render_sidebar()

@@ -3,6 +3,8 @@ hand-trained run is re-trained from its recipe; bad links get a message and the 
 
 from __future__ import annotations
 
+import base64
+import zlib
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -81,3 +83,7 @@ def test_recipes_are_checked_like_the_form() -> None:
     assert decode_recipe(recipe.encode()) == recipe
     with pytest.raises(LinkError, match="at most step"):
         check_link_step(10**9, recipe)
+    bomb = base64.urlsafe_b64encode(zlib.compress(b" " * 4_000_000, 9)).decode().rstrip("=")
+    assert len(bomb) < 6_000  # a short link …
+    with pytest.raises(LinkError, match="too long"):
+        decode_recipe(bomb)  # … that would inflate to 4 MB is refused while inflating

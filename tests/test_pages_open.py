@@ -6,7 +6,7 @@ import pytest
 from apptest_helpers import open_page, state
 
 PAGES = ["home", "train", "compare", "lstm", "seq2seq", "tokens", "forward", "attention", "circuits", "positions",
-         "embeddings", "runs"]
+         "embeddings", "finetune", "runs"]
 
 
 @pytest.mark.parametrize("page", PAGES)

@@ -4,6 +4,7 @@ import streamlit as st
 
 from explorer.ui.attention.bertviz import render_bertviz
 from explorer.ui.attention.compare import render_compare
+from explorer.ui.attention.finetune import render_finetune
 from explorer.ui.attention.heads import (
     HEAD,
     HEADS_SECTION,
@@ -24,6 +25,7 @@ TEXT = "attention.text"
 TARGET = "attention.target"
 KIND = "attention.kind"
 GRID, BERTVIZ, COMPARE, SQRT_DK = "🧩 Grid", "🕸️ bertviz", "⚖️ Compare", "√ Why √d_k"
+FINETUNE = "🎯 Fine-tuning"
 
 LINK_NAMES = {"section": SECTION, "layer": LAYER, "head": HEAD, "kind": KIND}
 apply_link("attention", LINK_NAMES, subject_key=MODEL)
@@ -67,7 +69,7 @@ state.memo[last_good] = (text, target)
 for notice in recorded.notices:
     st.info(notice)
 
-SECTIONS = [HEADS_SECTION, GRID, BERTVIZ, COMPARE, SQRT_DK]
+SECTIONS = [HEADS_SECTION, GRID, BERTVIZ, COMPARE, SQRT_DK, FINETUNE]
 seed_choice(SECTION, SECTIONS, HEADS_SECTION)
 controls = st.columns([5, 1.3], vertical_alignment="center")
 section = controls[0].segmented_control("Show", SECTIONS, key=SECTION, required=True, label_visibility="collapsed")
@@ -76,6 +78,9 @@ with controls[1]:
                 run=run, pretrained=subject.pretrained)
 if section == SQRT_DK:
     render_sqrt_dk()
+    st.stop()
+if section == FINETUNE:
+    render_finetune(subject, text)
     st.stop()
 
 sets = recorded.sets
@@ -86,7 +91,7 @@ if len(sets) > 1 and section != BERTVIZ:
     att = next(s for s in sets if s.kind == kind)
 else:
     att = sets[0]
-memo_key = ("attention", subject.key, run.step if run else 0, text, target, att.kind)
+memo_key = ("attention", subject.key, subject.step, text, target, att.kind)
 name = recorded.model_name
 
 if section == COMPARE:

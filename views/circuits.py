@@ -4,6 +4,7 @@ layers, and a lab in which a 2-layer attention-only model grows induction heads 
 import streamlit as st
 
 from explorer.training.induction_lab import is_lab_run
+from explorer.ui.circuits.finetune import render_finetune
 from explorer.ui.circuits.head import HEAD as HEAD_KEY
 from explorer.ui.circuits.head import LAYER, render_head
 from explorer.ui.circuits.lab import render_lab
@@ -14,7 +15,7 @@ from explorer.ui.state import get_state
 from explorer.ui.widget_state import seed_choice
 
 SECTION = "circuits.section"
-HEAD, MAP, LAB = "🔬 One head", "🗺️ Whole model", "🧲 Induction-head lab"
+HEAD, MAP, LAB, FINETUNE = "🔬 One head", "🗺️ Whole model", "🧲 Induction-head lab", "🎯 Fine-tuning"
 
 LINK_NAMES = {"section": SECTION, "layer": LAYER, "head": HEAD_KEY}
 apply_link("circuits", LINK_NAMES, subject_key=MODEL)
@@ -25,8 +26,9 @@ st.caption("A head reads the residual stream twice. Its **QK circuit** W_QK = W_
            "(composition). All of it is computed from the weights, kept as thin factors.")
 
 runs = get_state().runs.values()  # first visit: one head when there is a transformer of one's own, else the lab
-seed_choice(SECTION, [HEAD, MAP, LAB], HEAD if any(r.is_transformer and not is_lab_run(r) for r in runs) else LAB)
-section = st.segmented_control("Section", [HEAD, MAP, LAB], key=SECTION, label_visibility="collapsed") or LAB
+seed_choice(SECTION, [HEAD, MAP, LAB, FINETUNE],
+            HEAD if any(r.is_transformer and not is_lab_run(r) for r in runs) else LAB)
+section = st.segmented_control("Section", [HEAD, MAP, LAB, FINETUNE], key=SECTION, label_visibility="collapsed") or LAB
 
 if section == LAB:
     render_lab()
@@ -43,5 +45,7 @@ with top[1]:
     link_button("circuits", LINK_NAMES, run=subject.run, pretrained=subject.pretrained)
 if section == HEAD:
     render_head(subject)
+elif section == FINETUNE:
+    render_finetune(subject)
 else:
     render_map(subject)

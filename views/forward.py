@@ -11,7 +11,6 @@ from explorer.ui.forward.next_token import render_next_token
 from explorer.ui.forward.norm import render_norm
 from explorer.ui.forward.subject import choose_input, choose_model, describe, residuals
 from explorer.ui.forward.walk import render_tokens, render_walk
-from explorer.ui.state import get_state, pop_notice
 from explorer.ui.widget_state import seed_choice
 
 SECTION = "forward.section"
@@ -20,10 +19,7 @@ WALK, HEAD, NORM, FFN, LENS, NEXT, DECODE = ("🗺️ The walk", "🧠 One head"
 SECTIONS = [WALK, HEAD, NORM, FFN, LENS, NEXT, DECODE]
 TRANSFORMER_ONLY = {WALK, HEAD, NORM, FFN, LENS}
 
-state = get_state()
 st.title("🧮 One forward pass, step by step")
-if notice := pop_notice(state):
-    st.warning(notice)
 st.caption("Type a sentence and follow it through the model: tokens, one head's Q, K, V and softmax with every "
            "shape, Add & Norm, the feed-forward neurons, what each layer would predict, and the next-token "
            "probabilities with temperature, top-k, top-p and beam search. Every figure exports for a slide.")

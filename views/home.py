@@ -39,9 +39,9 @@ st.markdown(
 - **🏋️ Train** — pick data (generated tasks, Shakespeare, movie reviews, your own file) and a model
   (the lecture's Keras LSTM, GRU, Elman RNN, tiny GPT, encoder classifier, encoder-decoder), press Start and
   watch the loss fall; sample text or check predictions; save and load checkpoints.
-- **⚖️ Compare runs** — overlay the curves of several runs and reproduce the lecture's LSTM-versus-transformer
-  sentiment comparison; an n-gram model's perplexity and samples beside your language models; random vs GloVe
-  embeddings.
+- **⚖️ Compare runs** — overlay the curves of several runs and reproduce the lecture's sentiment comparison:
+  an LSTM, a small transformer and a fine-tuned pretrained encoder, beside the lecture's table; an n-gram model's
+  perplexity and samples beside your language models; random vs GloVe embeddings.
 - **🔁 Inside the RNN** — step through an input token by token and watch every gate (fₜ, iₜ, C̃ₜ, oₜ), the cell
   state and the hidden state (of an encoder–decoder's two sides too); find units that count brackets; see how much
   of the gradient reaches the first token in an Elman RNN, a GRU, an LSTM and a transformer, and make an Elman RNN
@@ -62,6 +62,10 @@ st.markdown(
   and what a model loses without them.
 - **🗺️ Embeddings** — PCA/UMAP/t-SNE maps of a model's embeddings as it trains, GloVe and MiniLM word vectors,
   analogies, and contextual embeddings layer by layer.
+- **🎯 Fine-tuning** — adapt MiniLM to sentiment (linear probe, head only, BitFit, LoRA, full) and see what
+  changed: the heads that moved, every weight, LoRA's low rank, sentence embeddings before and after; pre-train
+  an encoder here with masked LM, fill in a [MASK], and measure what pre-training is worth against a twin
+  trained from scratch.
 
 Every figure has an **⬇️ Export** button (PNG, SVG, HTML); switch on the slide theme in the sidebar for
 16:9 figures with large type. Everything runs offline on a laptop CPU.

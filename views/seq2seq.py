@@ -3,16 +3,12 @@
 import streamlit as st
 
 from explorer.ui.seq2seq import alignment, experiment
-from explorer.ui.state import get_state, pop_notice
 from explorer.ui.widget_state import seed_choice
 
 SECTION = "seq2seq.section"
 BOTTLENECK, ALIGNMENT = "🍾 The bottleneck", "🧭 Alignment"
 
-state = get_state()
 st.title("🔀 Seq2seq & attention")
-if notice := pop_notice(state):
-    st.warning(notice)
 st.caption("Before transformers: a recurrent encoder–decoder (Sutskever et al. 2014; Cho et al. 2014) and the "
            "attention that freed it from one context vector (Bahdanau et al. 2015; Luong et al. 2015).")
 seed_choice(SECTION, [BOTTLENECK, ALIGNMENT], BOTTLENECK)

@@ -4,7 +4,6 @@ id as a row of the embedding table."""
 import streamlit as st
 
 from explorer.analysis.tokenization import MAX_TEXT_CHARS
-from explorer.ui.state import get_state, pop_notice
 from explorer.ui.tokens.bpe import render_bpe, with_bpe_reading
 from explorer.ui.tokens.compare import render_compare
 from explorer.ui.tokens.corpus import choose_corpus
@@ -16,10 +15,7 @@ SECTION = "tokens.section"
 EXAMPLE = "Tokenizers split unbelievably long words into pieces; an emoji 🤖 may be unknown."
 SIDE_BY_SIDE, BPE, ONE_HOT = "🔤 Side by side", "🧩 BPE, live", "🔢 One-hot × W_E"
 
-state = get_state()
 st.title("🔤 From text to tokens")
-if notice := pop_notice(state):
-    st.warning(notice)
 st.caption("A model never sees characters: the text is split into pieces, each piece becomes an integer id, and "
            "the model adds its own special tokens. Compare the app's character and word tokenizers with MiniLM's "
            "WordPiece and SmolLM2's BPE, learn a BPE vocabulary live, and see the id pick a row of W_E.")

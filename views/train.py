@@ -4,12 +4,13 @@ import streamlit as st
 
 from explorer.data.batches import check_compatible
 from explorer.training.budget import check_step_memory
-from explorer.training.run import count_parameters, describe_model, new_run
+from explorer.training.run import describe_model, describe_size, new_run
 from explorer.ui.checkpoints import render_checkpoints
 from explorer.ui.state import NoRoom, get_state
 from explorer.ui.train.controls import render_controls
 from explorer.ui.train.curves import render_live
 from explorer.ui.train.data_picker import pick_data
+from explorer.ui.train.finetune_form import render_finetune_form, wants_finetune
 from explorer.ui.train.model_form import ModelChoice, pick_model
 from explorer.ui.train.outputs import render_outputs
 from explorer.ui.widget_state import follow_auto_name, seed_choice, set_value
@@ -40,8 +41,15 @@ def _create(data, choice: ModelChoice) -> None:
     set_value(VIEW, CURRENT)
 
 
+def _show_current() -> None:
+    st.session_state[VIEW] = CURRENT
+
+
 def new_run_form() -> None:
     data = pick_data()
+    if data is not None and wants_finetune(data):
+        render_finetune_form(data, on_created=_show_current)
+        return
     choice = pick_model(data) if data is not None else None
     if data is None or choice is None:
         return
@@ -75,7 +83,7 @@ if view == NEW:
     st.stop()
 
 st.subheader(f"🧪 {run.name}")
-st.caption(f"{describe_model(run.config)} · {count_parameters(run.model):,} parameters · data: {run.data_name}")
+st.caption(f"{describe_model(run.config)} · {describe_size(run)} · data: {run.data_name}")
 render_controls(run)
 render_live(run)
 

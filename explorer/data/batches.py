@@ -7,6 +7,9 @@ Formats (chosen from the model config):
 - ``encdec`` (encoder-decoder transformer): encoder ``source``, decoder ``<bos> target[:-1]``,
   labels ``target``.
 - ``classify``: inputs the sequence, labels the class.
+- ``mlm`` (masked-LM encoder): inputs and labels both the clean sequence (a window of ``seq_len`` tokens of a text
+  stream); the trainer masks each batch (explorer/data/masking.py), which sets the labels it does not ask for to
+  ``IGNORE``.
 Ignored label positions hold ``IGNORE`` (-100, cross-entropy's ignore_index). Everything is
 formatted once, so drawing a batch is one indexing operation.
 """
@@ -51,10 +54,10 @@ class Formatted:
 
 
 def model_format(config: ModelConfig) -> str:
-    """``lm``, ``encdec`` or ``classify``."""
+    """``lm``, ``encdec``, ``classify`` or ``mlm``."""
     if isinstance(config, Seq2SeqConfig) or (isinstance(config, TransformerConfig) and config.encoder_decoder):
         return "encdec"
-    return "classify" if config.head == "classifier" else "lm"
+    return {"classifier": "classify", "mlm": "mlm"}.get(config.head, "lm")
 
 
 def max_model_length(config: ModelConfig) -> int | None:
@@ -72,6 +75,13 @@ def check_compatible(data: TaskData, config: ModelConfig, seq_len: int | None = 
     if data.kind != "classification" and fmt == "classify":
         raise ValueError(f"'{data.name}' is a sequence-prediction task: choose a language-model head, "
                          "not a classifier.")
+    if fmt == "mlm" and data.kind != "lm":
+        raise ValueError("A masked language model pre-trains on text (a corpus, an uploaded .txt or a generated "
+                         "sequence task), not on labelled examples.")
+    if fmt == "mlm" and config.mask_id < data.tokenizer.vocab_size:
+        raise ValueError(f"mask_id {config.mask_id} is one of the vocabulary's own tokens; use "
+                         f"{data.tokenizer.vocab_size} (the first id after them) and d_vocab = "
+                         f"{data.tokenizer.vocab_size + 1}.")
     if fmt == "encdec" and data.kind != "seq2seq":
         raise ValueError("An encoder-decoder model needs a source -> target task (copy, reverse, sort, ...).")
     if fmt == "classify" and config.n_classes != data.n_classes:
@@ -114,6 +124,12 @@ def format_split(split: Split, data: TaskData, config: ModelConfig, seq_len: int
     fmt = model_format(config)
     if fmt == "classify":
         return Formatted(_pad(split.sources, PAD), torch.tensor(split.labels, dtype=torch.long))
+    if fmt == "mlm":
+        if split.stream is not None:
+            windows = _stream_windows(split.stream, seq_len)[:, :seq_len].contiguous()  # [n_windows, seq_len]
+        else:
+            windows = _pad(split.sources, PAD)  # [N, longest]; padding is never masked, so never predicted
+        return Formatted(windows, windows.clone())
     if fmt == "encdec":
         targets = split.targets or []
         return Formatted(_pad(split.sources, PAD), _pad(targets, IGNORE), _pad([[BOS, *t[:-1]] for t in targets], PAD))

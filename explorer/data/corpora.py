@@ -197,12 +197,13 @@ def read_polarity(path: Path) -> tuple[list[str], list[int]]:
 
 
 def load_corpus(name: str, *, max_vocab: int = 10_000, max_len: int = 200, val_fraction: float = 0.1, seed: int = 0,
-                mode: str | None = None, max_chars: int | None = None) -> TaskData:
+                mode: str | None = None, max_chars: int | None = None, as_text: bool = False) -> TaskData:
     """A cached corpus as a :class:`TaskData` (no network). Raises :class:`CorpusNotCached` before ``fetch_corpus``.
 
     Shakespeare: language modelling, ``mode`` "char" by default, optionally on its first ``max_chars`` characters.
     Movie reviews / sentences: classification (``negative``, ``positive``), ``mode`` "word" by default, each text cut
-    to ``max_len`` tokens.
+    to ``max_len`` tokens; with ``as_text`` their texts, labels dropped, as one lower-cased text for language
+    modelling (pre-training), words by default.
     """
     spec = _spec(name)
     status = corpus_status(name)
@@ -218,6 +219,12 @@ def load_corpus(name: str, *, max_vocab: int = 10_000, max_len: int = 200, val_f
                                  val_fraction=val_fraction, origin="corpus",
                                  params={**params, "max_chars": max_chars}, description=spec.description)
     texts, labels = read_polarity(status.path)
+    if as_text:
+        text = "\n\n".join(texts)[:max_chars] if max_chars is not None else "\n\n".join(texts)
+        return lm_task_from_text(f"{spec.title} as text", text, mode=mode or "word", max_vocab=max_vocab,
+                                 val_fraction=val_fraction, lowercase=True, origin="corpus",
+                                 params={**params, "as_text": True, "max_chars": max_chars},
+                                 description=spec.description + " Read as raw text, without the labels.")
     return classification_task(spec.title, texts, labels, SENTIMENT_CLASSES, mode=mode or "word",
                                max_vocab=max_vocab, max_len=max_len, val_fraction=val_fraction, seed=seed,
                                origin="corpus", params=params, description=spec.description)

@@ -22,13 +22,18 @@ KINDS = ("lm", "seq2seq", "classification")
 
 @dataclass
 class Split:
-    """One split. ``sources[i]`` are token ids; ``targets`` (seq2seq) or ``labels`` (classification)."""
+    """One split. ``sources[i]`` are token ids; ``targets`` (seq2seq) or ``labels`` (classification).
+
+    ``texts[i]``, when the data came from real text, is example i as written (before this tokenizer's vocabulary
+    cut rare words to <unk>): a pretrained model tokenizes it its own way, and a model pre-trained here with
+    another vocabulary can re-read it."""
 
     sources: list[list[int]] = field(default_factory=list)
     targets: list[list[int]] | None = None
     labels: list[int] | None = None
     stream: torch.Tensor | None = None  # [n_tokens], continuous text for language modelling
     words: list[list[str]] | None = None  # classification: each source's tokens as written (rare words included)
+    texts: list[str] | None = None
 
     def __len__(self) -> int:
         return int(self.stream.numel()) if self.stream is not None else len(self.sources)

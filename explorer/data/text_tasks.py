@@ -43,6 +43,7 @@ def classification_task(name: str, texts: Sequence[str], labels: Sequence[int], 
 
     Each source is the text's first ``max_len`` tokens; texts with no tokens at all are dropped. The split is a
     seeded shuffle; the vocabulary (at most ``max_vocab`` tokens, specials included) comes from the train split.
+    Each split also keeps its texts as written (``Split.texts``), for models with a tokenizer of their own.
     """
     if len(texts) != len(labels):
         raise ValueError(f"Got {len(texts)} texts but {len(labels)} labels.")
@@ -55,18 +56,19 @@ def classification_task(name: str, texts: Sequence[str], labels: Sequence[int], 
         raise ValueError(f"Labels must be 0..{n_classes - 1} (one per class name); found {bad[0]}.")
 
     splitter = _splitter(mode, lowercase)
-    pieces, kept_labels = [], []
+    pieces, kept_labels, kept_texts = [], [], []
     for text, label in zip(texts, labels):
         tokens = splitter.split(text)[:max_len]
         if tokens:
             pieces.append(tokens)
             kept_labels.append(int(label))
+            kept_texts.append(text)
     train_idx, val_idx = split_indices(len(pieces), val_fraction, seed)
     tokenizer = _fit(subset(pieces, train_idx), mode, max_vocab, lowercase)
 
     def make_split(indices: list[int], keep_words: bool = False) -> Split:
         sources = [[tokenizer.id_of(tok) for tok in pieces[i]] for i in indices]
-        return Split(sources=sources, labels=subset(kept_labels, indices),
+        return Split(sources=sources, labels=subset(kept_labels, indices), texts=subset(kept_texts, indices),
                      words=subset(pieces, indices) if keep_words else None)
 
     settings = {"mode": mode, "max_vocab": max_vocab, "max_len": max_len, "val_fraction": val_fraction,
@@ -98,3 +100,28 @@ def lm_task_from_text(name: str, text: str, *, mode: str = "char", max_vocab: in
     return TaskData(name=name, kind="lm", tokenizer=tokenizer, train=Split(stream=ids[:cut].clone()),
                     val=Split(stream=ids[cut:].clone()), description=description, origin=origin,
                     params={**settings, **(params or {})})
+
+
+def split_texts(split: Split, tokenizer: Tokenizer) -> list[str]:
+    """The examples of a split as text: as written when the data kept them, else decoded from the token ids (the
+    generated tasks, whose vocabulary loses nothing)."""
+    if split.texts is not None:
+        return list(split.texts)
+    return [tokenizer.decode(ids) for ids in split.sources]
+
+
+def retokenize(data: TaskData, tokenizer: Tokenizer, max_len: int = 200) -> TaskData:
+    """The same classification examples (same splits, same labels), read with another model's ``tokenizer``:
+    what a model pre-trained on other text needs to be fine-tuned on this data. Each text is cut to ``max_len``
+    tokens; one that makes none becomes a single <unk>."""
+    if data.kind != "classification":
+        raise ValueError("Only classification data can be re-read for fine-tuning.")
+
+    def convert(split: Split) -> Split:
+        texts = split_texts(split, data.tokenizer)
+        sources = [tokenizer.encode(text)[:max_len] or [UNK] for text in texts]
+        return Split(sources=sources, labels=list(split.labels or []), texts=texts)
+
+    return TaskData(name=data.name, kind="classification", tokenizer=tokenizer, train=convert(data.train),
+                    val=convert(data.val), description=data.description, class_names=list(data.class_names or []),
+                    origin=data.origin, params={**data.params, "retokenized": True, "max_len": max_len})

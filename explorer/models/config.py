@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 CELLS = ("rnn", "gru", "lstm")
-HEADS = ("lm", "classifier")
+HEADS = ("lm", "classifier", "mlm")  # mlm: a masked language model (transformer encoders only)
 POOLINGS = ("mean", "last")
 POSITIONALS = ("sinusoidal", "learned", "rotary", "none")
 NORM_POSITIONS = ("pre", "post")
@@ -90,7 +90,7 @@ def parameter_estimate(config: ModelConfig) -> int:
     if config.encoder_decoder:
         blocks += config.n_layers * (block + attention + 2 * d)  # the decoder: cross-attention in every block
     positions = config.n_ctx * d if config.positional == "learned" else 0
-    head = (d + 1) * (config.d_vocab if config.head == "lm" else config.n_classes)
+    head = (d + 1) * (config.d_vocab if config.head in ("lm", "mlm") else config.n_classes)
     return config.d_vocab * d + positions + blocks + head
 
 
@@ -147,6 +147,8 @@ class RecurrentConfig(_Serializable):
         _positive("d_hidden", self.d_hidden, MAX_WIDTH)
         _positive("n_layers", self.n_layers, 2)
         _check_head(self.head, self.n_classes, self.pooling)
+        if self.head == "mlm":
+            raise ValueError("A masked language model reads both sides of each [MASK]: use a transformer encoder.")
         if self.d_classifier_hidden < 0 or self.d_classifier_hidden > MAX_WIDTH:
             raise ValueError(f"d_classifier_hidden must be between 0 and {MAX_WIDTH}.")
         if self.sigmoid_output and (self.head != "classifier" or self.n_classes != 2):
@@ -190,8 +192,10 @@ class TransformerConfig(_Serializable):
     """A small transformer (Vaswani et al. 2017).
 
     ``causal=True, head='lm'``: decoder-only language model (GPT). ``causal=False,
-    head='classifier'``: encoder-only classifier (BERT-like). ``encoder_decoder=True``: an encoder
-    stack plus a causal decoder stack whose blocks also cross-attend to the encoder output.
+    head='classifier'``: encoder-only classifier (BERT-like). ``causal=False, head='mlm'``: an encoder
+    pre-trained as a masked language model (BERT), predicting the token under each ``mask_id`` at every position.
+    ``encoder_decoder=True``: an encoder stack plus a causal decoder stack whose blocks also cross-attend to the
+    encoder output.
     ``norm_position``: "pre" (GPT-2: x + F(LN(x)), a final LayerNorm before the unembedding) or "post"
     (Vaswani et al. 2017 and BERT, "Add & Norm": LN(x + F(x)) after every sub-layer, no final LayerNorm).
     Checkpoints saved before the field existed load as "pre", which is what they were.
@@ -217,6 +221,7 @@ class TransformerConfig(_Serializable):
     act_fn: str = "gelu"
     dropout: float = 0.0
     pad_id: int | None = None
+    mask_id: int | None = None  # head='mlm': the [MASK] token (the app's tokenizers put it after their vocabulary)
 
     kind = "transformer"
 
@@ -250,7 +255,16 @@ class TransformerConfig(_Serializable):
         if self.encoder_decoder and not self.causal:
             raise ValueError("The decoder of an encoder-decoder model must be causal (causal=True).")
         if self.head == "lm" and not self.causal and not self.encoder_decoder:
-            raise ValueError("A language model must be causal; use head='classifier' for a bidirectional encoder.")
+            raise ValueError("A language model must be causal; use head='classifier' for a bidirectional encoder, "
+                             "or head='mlm' for a masked language model.")
+        if self.head == "mlm":
+            if self.causal or self.encoder_decoder:
+                raise ValueError("A masked language model reads both sides of each [MASK]: set causal=False and no "
+                                 "decoder.")
+            if not isinstance(self.mask_id, int) or isinstance(self.mask_id, bool) \
+                    or not 0 <= self.mask_id < self.d_vocab:
+                raise ValueError(f"A masked language model needs mask_id, a token id below d_vocab ({self.d_vocab}); "
+                                 f"got {self.mask_id!r}.")
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}.")
         if self.pad_id is not None and not 0 <= self.pad_id < self.d_vocab:

@@ -133,7 +133,7 @@ class Transformer(HookedModel):
             self.encoder = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layers))
             self.encoder_ln_final = nn.Identity() if cfg.post_ln else _norm(cfg)
             self.hook_encoder_embed = HookPoint()
-        if cfg.head == "lm":
+        if cfg.head in ("lm", "mlm"):
             self.W_U = nn.Parameter(torch.randn(cfg.d_model, cfg.d_vocab) / math.sqrt(cfg.d_model))
             self.b_U = nn.Parameter(torch.zeros(cfg.d_vocab))
         else:
@@ -196,7 +196,7 @@ class Transformer(HookedModel):
         return self.encoder_ln_final(x)
 
     def forward(self, tokens: torch.Tensor, decoder_tokens: torch.Tensor | None = None) -> torch.Tensor:
-        """tokens [batch, pos] -> logits [batch, pos, d_vocab] (LM) or [batch, n_classes] (classifier).
+        """tokens [batch, pos] -> logits [batch, pos, d_vocab] (LM, masked LM) or [batch, n_classes] (classifier).
 
         Encoder-decoder: ``tokens`` is the source, ``decoder_tokens`` [batch, dec_pos] the shifted
         target; returns [batch, dec_pos, d_vocab].
@@ -219,7 +219,7 @@ class Transformer(HookedModel):
         for block in self.blocks:
             x = block(x, allowed=allowed, rotary=rotary, encoder_out=encoder_out, cross_allowed=cross_allowed)
         x = self.ln_final(x)
-        if cfg.head == "lm":
+        if cfg.head in ("lm", "mlm"):
             return x @ self.W_U + self.b_U  # [batch, pos, d_vocab]
         mask = None if cfg.pad_id is None else tokens != cfg.pad_id
         pooled = self.hook_pooled(pool(x, mask, cfg.pooling))  # [batch, d_model]

@@ -29,14 +29,14 @@ def step_memory_bytes(config: ModelConfig, batch_size: int, positions: int) -> i
     elif isinstance(config, RecurrentConfig):
         per_layer = (2 * GATES[config.cell] + 4) * config.d_hidden  # gates, cell and hidden states, their grads
         per_token = config.d_embed + config.n_layers * per_layer * (2 if config.bidirectional else 1)
-        out = config.d_vocab if config.head == "lm" else 0
+        out = config.d_vocab if config.head in ("lm", "mlm") else 0
     else:
         d = config.d_model
         mlp = 0 if config.attn_only else 4 * config.d_mlp
         pattern = 3 * config.n_heads * positions  # scores, pattern and its gradient, per query
         stacks = 2 if config.encoder_decoder else 1
         per_token = d + stacks * config.n_layers * (16 * d + mlp + pattern)
-        out = config.d_vocab if config.head == "lm" else 0
+        out = config.d_vocab if config.head in ("lm", "mlm") else 0
     return FLOAT_BYTES * batch_size * positions * (per_token + 3 * out)  # logits, softmax and their gradient
 
 

@@ -103,7 +103,22 @@ def _not_safetensors(data: bytes, why: str) -> CheckpointError:
     return CheckpointError(f"The file is not a safetensors checkpoint ({why}).")
 
 
-def _read_metadata(data: bytes) -> dict[str, str]:
+def header_format(data: bytes) -> str | None:
+    """The ``format`` entry of a safetensors file's metadata (None when there is none or the header is unreadable):
+    which reader a file needs, before anything else is parsed."""
+    try:
+        (header_len,) = struct.unpack("<Q", data[:8])
+        if header_len > len(data) - 8:
+            return None
+        header = json.loads(data[8:8 + header_len])
+    except (struct.error, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    metadata = header.get("__metadata__") if isinstance(header, dict) else None
+    value = metadata.get("format") if isinstance(metadata, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def _read_metadata(data: bytes, expected_format: str = FORMAT) -> dict[str, str]:
     """The ``__metadata__`` of a safetensors header (an 8-byte little-endian length, then JSON)."""
     if len(data) < 8:
         raise CheckpointError("The file is too small to be a checkpoint.")
@@ -118,7 +133,7 @@ def _read_metadata(data: bytes) -> dict[str, str]:
         raise CheckpointError("The checkpoint's header is nested far too deeply to be a checkpoint of this app.") \
             from err
     metadata = header.get("__metadata__") if isinstance(header, dict) else None
-    if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
+    if not isinstance(metadata, dict) or metadata.get("format") != expected_format:
         raise CheckpointError(
             "This is a safetensors file but not a checkpoint saved by this app (no explorer config in its header)."
         )

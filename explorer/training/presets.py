@@ -15,6 +15,8 @@ from explorer.models import ModelConfig, RecurrentConfig, Seq2SeqConfig, Transfo
 from explorer.training.config import TrainConfig
 
 STREAM_SEQ_LEN = 64  # training window for continuous text
+MLM_PRESET = "Masked-LM encoder (pre-train, BERT-style)"
+NEXT_TOKEN_PRESET = "Next-token model, encoder-sized (pre-train, GPT-style)"
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,23 @@ def _encoder(data: TaskData):
     return cfg, _train(data, 1e-3)
 
 
+def _pretraining(objective: str):
+    """The encoder classifier's size, pre-trained on text: masked LM (BERT) or next token (GPT), on equal footing."""
+    def build(data: TaskData):
+        if data.kind != "lm":
+            raise ValueError("Pre-training reads raw text: pick a corpus (Shakespeare, the movie reviews as text), "
+                             "an uploaded .txt or a generated sequence task.")
+        vocab = data.tokenizer.vocab_size
+        common = dict(n_ctx=_context(data), d_model=64, n_heads=4, n_layers=2, d_mlp=256, positional="learned",
+                      pad_id=PAD)
+        if objective == "mlm":  # [MASK] is the id after the tokenizer's vocabulary
+            cfg = TransformerConfig(d_vocab=vocab + 1, causal=False, head="mlm", mask_id=vocab, **common)
+        else:
+            cfg = TransformerConfig(d_vocab=vocab, causal=True, head="lm", **common)
+        return cfg, _train(data, 1e-3, 3000)
+    return build
+
+
 def _seq2seq(data: TaskData):
     if data.kind != "seq2seq":
         raise ValueError("The encoder-decoder needs a source → target task: copy, reverse, sort or modular addition.")
@@ -106,6 +125,12 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
            "that forms induction heads (Elhage et al. 2021; Olsson et al. 2022).", _gpt(attn_only=True)),
     Preset("Encoder classifier", "Bidirectional transformer encoder (BERT-like): 2 layers, 4 heads, "
            "mean pooling → classes.", _encoder),
+    Preset(MLM_PRESET, "The encoder classifier's size (2 layers, 4 heads, d_model 64), pre-trained as BERT was: "
+           "15 % of the tokens are chosen and predicted from both sides (80 % shown as [MASK], 10 % as a random "
+           "token, 10 % unchanged); the loss counts those positions only.", _pretraining("mlm")),
+    Preset(NEXT_TOKEN_PRESET, "The same size, pre-trained as GPT was: predict every next token from the ones "
+           "before it (a causal mask). Every position gives a loss: more learning signal per batch than masked LM.",
+           _pretraining("next")),
     Preset("Seq2seq with cross-attention", "Encoder-decoder transformer (Vaswani et al. 2017): the decoder "
            "attends to the encoder's output.", _seq2seq),
     Preset("Recurrent encoder–decoder (GRU + attention)", "A bidirectional GRU encoder and a GRU decoder trained "

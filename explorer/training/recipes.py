@@ -67,9 +67,15 @@ def decode_recipe(text: str) -> Recipe:
     if len(text) > MAX_RECIPE_CHARS:
         raise LinkError("The link's model description is too long to be one of this app's.")
     try:
-        raw = zlib.decompress(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)), bufsize=MAX_RECIPE_CHARS * 8)
+        inflater = zlib.decompressobj()  # bounded: a few KB of link must not inflate to megabytes
+        raw = inflater.decompress(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)), MAX_RECIPE_CHARS * 8)
+    except (binascii.Error, zlib.error, ValueError) as err:
+        raise LinkError("The link's model description is damaged (was the link cut short?).") from err
+    if inflater.unconsumed_tail:
+        raise LinkError("The link's model description is too long to be one of this app's.")
+    try:
         payload = json.loads(raw)
-    except (binascii.Error, zlib.error, ValueError, RecursionError) as err:
+    except (ValueError, RecursionError) as err:
         raise LinkError("The link's model description is damaged (was the link cut short?).") from err
     if not isinstance(payload, dict):
         raise LinkError("The link's model description is not one of this app's.")

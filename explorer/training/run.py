@@ -18,11 +18,17 @@ from explorer.data.dataset import TaskData
 from explorer.data.tasks import TASKS, TaskSpec, make_task
 from explorer.data.tokenizers import Tokenizer
 from explorer.models import Model, ModelConfig, RecurrentConfig, Seq2SeqConfig, TransformerConfig, build_model
+from explorer.models.finetune.config import FinetuneConfig
 from explorer.training.checkpoints import Checkpoint
 from explorer.training.config import TrainConfig
 from explorer.training.trainer import Trainer
 
 _ids = itertools.count(1)
+
+
+def next_run_id() -> str:
+    """A run id unique in this server process ("run-7")."""
+    return f"run-{next(_ids)}"
 REFRESH_STEPS = 25  # while a run trains, views keyed by analysis_step recompute every this many steps
 
 
@@ -42,7 +48,7 @@ class Run:
     created: float = field(default_factory=time.time)
 
     @property
-    def config(self) -> ModelConfig:
+    def config(self) -> ModelConfig | FinetuneConfig:
         return self.model.config
 
     @property
@@ -75,6 +81,12 @@ class Run:
         return isinstance(self.config, Seq2SeqConfig)
 
     @property
+    def is_finetune(self) -> bool:
+        """A pretrained encoder fine-tuned for classification (explorer/models/finetune): its model is not one of
+        the app's own, so pages that read those (the RNN page, the run flows of Attention and Circuits) skip it."""
+        return isinstance(self.config, FinetuneConfig)
+
+    @property
     def data_name(self) -> str:
         return self.data.name if self.data else "unknown data"
 
@@ -90,18 +102,32 @@ def count_parameters(model: Model) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-def describe_model(config: ModelConfig) -> str:
+def describe_size(run: Run) -> str:
+    """"1,234 parameters", or for a fine-tuning run how many of them it trains: "22,713,986 parameters, trains
+    74,498 (0.33 %)"."""
+    if not run.is_finetune:
+        return f"{count_parameters(run.model):,} parameters"
+    from explorer.models.finetune.classifier import parameter_counts
+
+    trained, total = parameter_counts(run.model)
+    return f"{total:,} parameters, trains {trained:,} ({trained / max(total, 1):.2%})"
+
+
+def describe_model(config: ModelConfig | FinetuneConfig) -> str:
     """A one-line description, e.g. ``LSTM 1×64 · classifier (mean pool)``."""
     if isinstance(config, Seq2SeqConfig):
         cell = {"rnn": "Elman RNN", "gru": "GRU", "lstm": "LSTM"}[config.cell]
         return f"{cell} encoder–decoder {config.n_layers}×{config.d_hidden} · {ATTENTION_NAMES[config.attention]}"
+    if isinstance(config, FinetuneConfig):
+        return f"Fine-tuned {config.describe()} · classifier"
     if isinstance(config, RecurrentConfig):
         cell = {"rnn": "Elman RNN", "gru": "GRU", "lstm": "LSTM"}[config.cell]
         head = f"classifier ({config.pooling} pool)" if config.head == "classifier" else "language model"
         backwards = ", reads backwards" if config.go_backwards else ""
         return f"{cell} {config.n_layers}×{config.d_hidden}{backwards} · {head}"
-    kind = ("encoder-decoder" if config.encoder_decoder else
-            "decoder LM" if config.causal else "encoder classifier")
+    kind = ("encoder-decoder" if config.encoder_decoder else "masked-LM encoder" if config.head == "mlm" else
+            "decoder LM" if config.causal and config.head == "lm" else
+            "causal classifier" if config.causal else "encoder classifier")
     extras = [config.positional + " positions"]
     if config.attn_only:
         extras.append("attention only")
@@ -113,16 +139,18 @@ def describe_model(config: ModelConfig) -> str:
 
 
 def new_run(name: str, data: TaskData, model_config: ModelConfig, train_config: TrainConfig,
-            preset: str = "Custom", seed: int = 0, embedding: np.ndarray | None = None) -> Run:
-    """Build the model (seeded) and its trainer. Raises ValueError when model and data do not fit.
+            preset: str = "Custom", seed: int = 0, embedding: np.ndarray | None = None,
+            initial_state: dict | None = None) -> Run:
+    """Build the model (seeded, or from ``initial_state``) and its trainer. Raises ValueError when model and data
+    do not fit.
 
     ``embedding`` [vocab_size, d_embed]: the rows the embedding table starts from (e.g. GloVe vectors); Reset goes
     back to them."""
     model = build_model(model_config, seed=seed)
     if embedding is not None:
         _start_embedding(model, embedding)
-    trainer = Trainer(model, data, train_config, model_seed=seed)
-    return Run(id=f"run-{next(_ids)}", name=name, preset=preset, model=trainer.model, tokenizer=data.tokenizer,
+    trainer = Trainer(model, data, train_config, model_seed=seed, initial_state=initial_state)
+    return Run(id=next_run_id(), name=name, preset=preset, model=trainer.model, tokenizer=data.tokenizer,
                data=data, trainer=trainer)
 
 
@@ -148,7 +176,7 @@ def run_from_checkpoint(ckpt: Checkpoint) -> Run:
         if trainer is not None:
             trainer.restore_progress(ckpt.step, ckpt.history, ckpt.val_history)
             trainer.snapshots.update({step: weights for step, weights in ckpt.snapshots.items() if step != ckpt.step})
-    return Run(id=f"run-{next(_ids)}", name=ckpt.name, preset=ckpt.preset, model=trainer.model if trainer else model,
+    return Run(id=next_run_id(), name=ckpt.name, preset=ckpt.preset, model=trainer.model if trainer else model,
                tokenizer=ckpt.tokenizer, data=data, trainer=trainer, origin="checkpoint")
 
 

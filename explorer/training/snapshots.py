@@ -14,8 +14,11 @@ def snapshot_steps(run: Run) -> list[int]:
 def model_at(run: Run, step: int) -> Model:
     """A separate CPU copy of the run's model with the weights of ``step``, in eval mode.
 
-    The live model keeps training; callers may cache the copy by (run id, step).
+    The live model keeps training; callers may cache the copy by (run id, step). A fine-tuning run's snapshots hold
+    its trained parameters only: the copy shares the rest with the pretrained base.
     """
+    if run.is_finetune:
+        return run.model.copy_with(run.trainer.load_snapshot(step))
     model = build_model(run.config, seed=None)
     model.load_state_dict(run.trainer.load_snapshot(step))
     return model.eval()
@@ -24,6 +27,8 @@ def model_at(run: Run, step: int) -> Model:
 def live_copy(run: Run) -> Model:
     """A separate eval-mode CPU copy of the run's current weights (the live model may be training, here or in a
     training process)."""
+    if run.is_finetune:
+        return run.model.copy_with()
     model = build_model(run.config, seed=None)
     if run.trainer is not None:
         model.load_state_dict(run.trainer.current_weights())

@@ -30,6 +30,7 @@ import torch
 
 from explorer.data.batches import Formatted, check_compatible, format_split
 from explorer.data.dataset import TaskData
+from explorer.data.masking import mask_batch, masking_for
 from explorer.models import Model, build_model
 from explorer.training.budget import check_step_memory
 from explorer.training.config import TrainConfig
@@ -49,6 +50,7 @@ EXPLODE_FACTOR = 5.0  # a loss this many times its starting level ...
 EXPLODE_STEPS = 3  # ... for this many steps in a row counts as diverged
 MAX_HISTORY = 20_000  # per-step rows kept; beyond, the older half is thinned to every other row
 HEALTHY_FACTOR = 1.5  # the fallback copy is refreshed only while the loss is at most this factor of it
+VAL_MASK_SEED = 1234  # a masked-LM model's validation split is masked once with this seed
 
 
 
@@ -66,21 +68,22 @@ class Trainer(LiveControl, MetricsReadout):
     """Trains ``model`` on ``data`` (formatted once, kept on the device) with ``config``."""
 
     def __init__(self, model: Model, data: TaskData, config: TrainConfig | None = None,
-                 device: torch.device | str | None = None, model_seed: int = 0):
+                 device: torch.device | str | None = None, model_seed: int = 0,
+                 initial_state: dict[str, torch.Tensor] | None = None):
+        """``initial_state``: weights to start from (and to reset to) instead of the seeded initialisation, e.g. a
+        pre-trained body under a fresh classifier head."""
         self.config = config or TrainConfig()
         self.initial_config = self.config  # what it started with (links re-train from it)
-        check_compatible(data, model.config, self.config.seq_len)
-        check_step_memory(model.config, self.config, data)
+        self._check_fits(model, data)
         self.device = torch.device(device) if device is not None else default_device()
+        self.initial_state = initial_state
+        if initial_state is not None:
+            model.load_state_dict(initial_state)
         self.model = model.to(self.device)
         self.data = data
         self.model_seed = model_seed
-        self.train_set = format_split(data.train, data, model.config, self.config.seq_len).to(self.device)
-        val = format_split(data.val, data, model.config, self.config.seq_len)
-        n_val = min(len(val), self.config.eval_examples)
-        if data.kind != "classification":  # token tasks: about EVAL_TOKENS labelled positions are plenty
-            n_val = min(n_val, max(32, EVAL_TOKENS // max(val.inputs.shape[1], 1)))
-        self.val_set = val.take(torch.arange(n_val)).to(self.device)
+        self.masking = masking_for(model.config, data.tokenizer)  # masked-LM models: BERT's 80/10/10 rule
+        self.train_set, self.val_set = self._format_splits(data)
         # One chunk at a time: a scheduler worker and a page may both ask for steps.
         self._lock = threading.Lock()
         self.pace = Pacer()  # a speed limit for live training (none by default)
@@ -90,6 +93,41 @@ class Trainer(LiveControl, MetricsReadout):
         # before the trainer was made (e.g. GloVe rows in the embedding), so a rebuild from the seed would miss it.
         self._initial_state = self._cpu_state()
         self._start_fresh()
+
+    # ----------------------------------------------------------------- what subclasses adapt (fine-tuning)
+    def _check_fits(self, model: Model, data: TaskData) -> None:
+        """Raise ValueError (saying what to change) before anything is allocated."""
+        check_compatible(data, model.config, self.config.seq_len)
+        check_step_memory(model.config, self.config, data)
+
+    def _format_splits(self, data: TaskData) -> tuple[Formatted, Formatted]:
+        """The training split and (at most eval_examples of) the validation split as tensors on the device.
+        A masked-LM model's validation inputs are masked once, with a fixed seed, so evaluations compare."""
+        train = format_split(data.train, data, self.model.config, self.config.seq_len).to(self.device)
+        val = format_split(data.val, data, self.model.config, self.config.seq_len)
+        n_val = min(len(val), self.config.eval_examples)
+        if data.kind != "classification":  # token tasks: about EVAL_TOKENS labelled positions are plenty
+            n_val = min(n_val, max(32, EVAL_TOKENS // max(val.inputs.shape[1], 1)))
+        val = val.take(torch.arange(n_val))
+        if self.masking is not None:
+            val = mask_batch(val, self.masking, torch.Generator().manual_seed(VAL_MASK_SEED))
+        return train, val.to(self.device)
+
+    def _fresh_state(self) -> dict[str, torch.Tensor]:
+        """The initial weights (what reset goes back to): the ones the run started from (``initial_state``), else
+        the seeded initialisation plus whatever was put in before the trainer was made (e.g. GloVe rows)."""
+        if self.initial_state is not None:
+            return self.initial_state
+        return self._initial_state
+
+    def _load_state(self, state: dict[str, torch.Tensor]) -> None:
+        self.model.load_state_dict(state)
+
+    def _draw_batch(self) -> Formatted:
+        """A random training batch (masked afresh at every step for a masked-LM model, as RoBERTa does)."""
+        index = torch.randint(len(self.train_set), (self.config.batch_size,), generator=self.generator)
+        batch = self.train_set.take(index.to(self.device))
+        return batch if self.masking is None else mask_batch(batch, self.masking, self.generator)
 
     # ----------------------------------------------------------------- state
     def _start_fresh(self) -> None:
@@ -119,7 +157,7 @@ class Trainer(LiveControl, MetricsReadout):
         return {k: v.detach().to("cpu", copy=True) for k, v in self.model.state_dict().items()}
 
     def _snapshot_capacity(self) -> int:
-        n_bytes = sum(v.numel() * v.element_size() for v in self.model.state_dict().values())
+        n_bytes = sum(v.numel() * v.element_size() for v in self._good_state.values())  # what one snapshot holds
         by_memory = int(self.config.snapshot_budget_mb * 2**20 // max(n_bytes, 1))
         return max(2, min(self.config.max_snapshots, by_memory))
 
@@ -134,16 +172,16 @@ class Trainer(LiveControl, MetricsReadout):
 
     # ----------------------------------------------------------------- control
     def reset(self) -> None:
-        """Back to the initial weights with an empty history (waits for a running chunk to end)."""
+        """Back to the seeded initial weights with an empty history (waits for a running chunk to end)."""
+        fresh = self._fresh_state()
         with self._lock:
-            self.model.load_state_dict(self._initial_state)
+            self._load_state(fresh)
             self._start_fresh()
 
     def restore_progress(self, step: int, history: list[dict], val_history: list[dict]) -> None:
         """Continue a run loaded from a checkpoint: its step count and metrics (the weights are already loaded).
         Reset still returns to the seeded initial weights, not to the checkpoint's."""
-        seeded = build_model(self.model.config, seed=self.model_seed)
-        self._initial_state = {k: v.detach().to("cpu", copy=True) for k, v in seeded.state_dict().items()}
+        self._reseed_initial_state()
         self.step_count = step
         self.history, self.val_history = list(history), list(val_history)
         self.history_version += 1
@@ -152,9 +190,14 @@ class Trainer(LiveControl, MetricsReadout):
         self.status = "paused" if step < self.config.max_steps else "done"
         self.message = "" if self.status == "paused" else f"Reached the step target ({self.config.max_steps})."
 
+    def _reseed_initial_state(self) -> None:
+        """What reset returns to after a checkpoint was loaded: the seeded initialisation, not the loaded weights."""
+        seeded = build_model(self.model.config, seed=self.model_seed)
+        self._initial_state = {k: v.detach().to("cpu", copy=True) for k, v in seeded.state_dict().items()}
+
     def current_weights(self) -> dict[str, torch.Tensor]:
-        """CPU copies of the weights now (an analysis reads these, never the live model)."""
-        return self._cpu_state()
+        """CPU copies of all the weights now (an analysis reads these, never the live model)."""
+        return {k: v.detach().to("cpu", copy=True) for k, v in self.model.state_dict().items()}
 
     def load_snapshot(self, step: int) -> dict[str, torch.Tensor]:
         """The weights recorded at ``step`` (a CPU state dict); KeyError if none was kept."""
@@ -218,8 +261,7 @@ class Trainer(LiveControl, MetricsReadout):
     def _one_step(self) -> bool:
         """One optimizer step with its bookkeeping. False when the run diverged."""
         t0 = time.perf_counter()
-        index = torch.randint(len(self.train_set), (self.config.batch_size,), generator=self.generator)
-        batch = self.train_set.take(index.to(self.device))
+        batch = self._draw_batch()
         logits = forward(self.model, batch)
         loss = loss_fn(logits, batch.labels)
         loss_value = float(loss.detach())
@@ -304,7 +346,7 @@ class Trainer(LiveControl, MetricsReadout):
 
     def _stop_at_good_weights(self, message: str) -> None:
         """Stop (status ``diverged``: the user must act) and go back to the last good weights and history."""
-        self.model.load_state_dict(self._good_state)
+        self._load_state(self._good_state)
         self.optimizer = self._make_optimizer()  # its moments are polluted by the bad steps
         self.status, self.message = "diverged", message
         self.step_count = self._good_step

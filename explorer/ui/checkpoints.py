@@ -8,8 +8,10 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer.data.names import plain_markdown
-from explorer.training.checkpoints import MAX_CHECKPOINT_BYTES, checkpoint_from_trainer, from_bytes, to_bytes
+from explorer.training.checkpoints import MAX_CHECKPOINT_BYTES, from_bytes, header_format
+from explorer.training.finetune_checkpoints import FINETUNE_FORMAT
 from explorer.training.run import Run, run_from_checkpoint
+from explorer.ui.finetune_checkpoints import run_from_bytes, run_to_bytes
 from explorer.ui.state import get_state
 from explorer.ui.widget_state import seed
 
@@ -27,9 +29,12 @@ OPEN_ERRORS = (ValueError, TypeError, KeyError, RuntimeError, MemoryError)
 
 def _open_run(blob: bytes, label: str | None = None) -> Run:
     """Parse, validate and build a run from checkpoint bytes; the session is not touched (raises OPEN_ERRORS)."""
-    ckpt = from_bytes(blob)
-    run = run_from_checkpoint(ckpt)
-    run.name = get_state().unique_name(label or ckpt.name)
+    if header_format(blob) == FINETUNE_FORMAT:  # a fine-tuning run: its trained parameters on their base
+        run = run_from_bytes(blob)
+    else:
+        ckpt = from_bytes(blob)
+        run = run_from_checkpoint(ckpt)
+    run.name = get_state().unique_name(label or run.name)
     return run
 
 
@@ -54,15 +59,14 @@ def save_run(run: Run, name: str | None = None) -> None:
     if run.trainer is None:
         return
     name = (name or run.name).strip()[:80] or run.name
-    blob = to_bytes(checkpoint_from_trainer(run.trainer, name, preset=run.preset))
-    get_state().keep_checkpoint(f"{name} @ step {run.step}", blob)
+    get_state().keep_checkpoint(f"{name} @ step {run.step}", run_to_bytes(run, name))
 
 
 def download_run(run: Run, key: str, label: str = "⬇️ Download .safetensors") -> None:
     """A download button for ``run``'s checkpoint, built when clicked."""
     trainer = run.trainer
     st.download_button(label, key=key, on_click="ignore", width="stretch",
-                       data=lambda: to_bytes(checkpoint_from_trainer(trainer, run.name, preset=run.preset)),
+                       data=lambda: run_to_bytes(run, run.name),
                        file_name=f"{run.name.replace(' ', '_')}_step{run.step}.safetensors",
                        mime="application/octet-stream", disabled=trainer is None,
                        help="Download its checkpoint (.safetensors)" if trainer else

@@ -23,8 +23,9 @@ def generated_task(spec: TaskSpec) -> TaskData:
 
 
 @st.cache_resource(max_entries=4, ttl=3600, show_spinner="Reading the corpus…")
-def corpus_task(name: str, mode: str | None, max_vocab: int, max_len: int, max_chars: int | None) -> TaskData:
-    return load_corpus(name, mode=mode, max_vocab=max_vocab, max_len=max_len, max_chars=max_chars)
+def corpus_task(name: str, mode: str | None, max_vocab: int, max_len: int, max_chars: int | None,
+                as_text: bool = False) -> TaskData:
+    return load_corpus(name, mode=mode, max_vocab=max_vocab, max_len=max_len, max_chars=max_chars, as_text=as_text)
 
 
 @st.cache_resource(max_entries=4, ttl=3600, show_spinner="Loading the dataset…")

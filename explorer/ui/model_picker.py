@@ -26,14 +26,25 @@ from explorer.ui.widget_state import seed_choice, set_value
 
 @dataclass
 class Subject:
-    """What a page inspects: a run of this session, or a pretrained model by name."""
+    """What a page inspects: a run of this session, a pretrained model by name, or a fine-tuning run of this
+    session, which pages read as its base pretrained model with the fine-tuned weights (explorer/ui/finetuned.py)."""
 
     run: Run | None = None
     pretrained: str | None = None
+    finetuned: Run | None = None
 
     @property
     def key(self) -> str:
+        if self.finetuned is not None:
+            return self.finetuned.id
         return self.run.id if self.run else PRETRAINED_PREFIX + str(self.pretrained)
+
+    @property
+    def step(self) -> int:
+        """The step the subject's weights are from: a run's current step, a fine-tuning run's analysis step."""
+        if self.finetuned is not None:
+            return self.finetuned.analysis_step
+        return self.run.step if self.run else 0
 
 
 def subject_labels(runs: Sequence[Run], pretrained: Sequence[str]) -> dict[str, str]:
@@ -50,13 +61,15 @@ def offered_pretrained() -> list[str]:
 
 def pick_subject(key: str, accept: Callable[[Run], bool], pretrained: Sequence[str] = (),
                  label: str = "Model to inspect") -> Subject | None:
-    """A selector over the session's runs that ``accept`` and the given pretrained model names.
+    """A selector over the session's runs that ``accept`` and the given pretrained model names, and the session's
+    fine-tuning runs of those pretrained models (offered where their base is).
 
     Returns None when there is nothing to choose (the page then offers to train one).
     """
     state = get_state()
-    runs = [r for r in state.runs.values() if accept(r)]
-    options = [r.id for r in runs] + [PRETRAINED_PREFIX + name for name in pretrained]
+    finetuned = {r.id: r for r in state.runs.values() if r.is_finetune and r.config.base in pretrained}
+    runs = [r for r in state.runs.values() if not r.is_finetune and accept(r)]
+    options = [r.id for r in runs] + [PRETRAINED_PREFIX + name for name in pretrained] + list(finetuned)
     if not options:
         return None
     fits = state.current in options
@@ -67,11 +80,14 @@ def pick_subject(key: str, accept: Callable[[Run], bool], pretrained: Sequence[s
     state.followed[key] = state.current_serial
     seed_choice(key, options, state.current if fits else newest)
     labels = subject_labels(state.runs.values(), pretrained)
+    labels.update({i: f"🎯 {r.name} (fine-tuned {r.config.base})" for i, r in finetuned.items()})
     choice = st.selectbox(label, options, format_func=labels.get, key=key,
                           help="This page's own choice: the sidebar's model is the one the Train page trains. The "
                                "page switches when you pick another model in the sidebar or start a new run.")
     if choice != state.current:
         show_page_subject(labels[choice])
+    if choice in finetuned:
+        return Subject(finetuned=finetuned[choice])
     if choice.startswith(PRETRAINED_PREFIX):
         state.open_pretrained(choice[len(PRETRAINED_PREFIX):])  # the sidebar lists it from the next rerun on
         return Subject(pretrained=choice[len(PRETRAINED_PREFIX):])

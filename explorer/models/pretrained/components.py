@@ -1,7 +1,9 @@
 """Layers of a converted checkpoint: norms, attention (grouped-query, rotary), MLPs. Weights are read-only.
 
-Weights keep the checkpoint's ``nn.Linear`` layout ([out, in], shared with the loaded tensors, no copy) so the
-forward pass is a fast ``F.linear``; properties expose TransformerLens's per-head shapes.
+Projections are ``nn.Linear`` modules whose weights share the loaded tensors ([out, in], no copy): the forward pass
+is a fast linear map, ``peft`` can put a LoRA adapter on any of them by name (``q``, ``k``, ``v``, ``o``, ``fc_in``,
+``fc_out``), and properties expose TransformerLens's per-head shapes. A fine-tuning run switches gradients on for
+its own copy of the parameters it trains (explorer/models/finetune); the shared copy never trains.
 """
 
 from __future__ import annotations
@@ -25,6 +27,18 @@ ACTIVATIONS = {
 def frozen(tensor: torch.Tensor | None) -> nn.Parameter | None:
     """A parameter that shares ``tensor``'s storage and never asks for gradients."""
     return None if tensor is None else nn.Parameter(tensor.detach(), requires_grad=False)
+
+
+def frozen_linear(weight: torch.Tensor, bias: torch.Tensor | None) -> nn.Linear:
+    """An ``nn.Linear`` (weight [out, in]) whose parameters share the checkpoint's tensors, without gradients.
+
+    A module rather than a bare ``F.linear``, so that ``peft`` can wrap it with a LoRA adapter (its forward then
+    adds B·A·x to W·x) and fine-tuning can switch gradients on for its weight or bias."""
+    layer = nn.Linear(weight.shape[1], weight.shape[0], bias=bias is not None, device="meta")
+    layer.weight = frozen(weight)
+    if bias is not None:
+        layer.bias = frozen(bias)
+    return layer
 
 
 class Norm(nn.Module):
@@ -74,10 +88,7 @@ class PretrainedAttention(nn.Module):
         super().__init__()
         self.n_heads, self.n_kv_heads, self.d_head, self.rotary = n_heads, n_kv_heads, d_head, rotary
         self.scale = d_head ** -0.5 if scale is None else scale
-        self.q_weight, self.q_bias = frozen(q[0]), frozen(q[1])
-        self.k_weight, self.k_bias = frozen(k[0]), frozen(k[1])
-        self.v_weight, self.v_bias = frozen(v[0]), frozen(v[1])
-        self.o_weight, self.o_bias = frozen(o[0]), frozen(o[1])
+        self.q, self.k, self.v, self.o = (frozen_linear(*wb) for wb in (q, k, v, o))  # [out, in] layout
         self.register_buffer("kv_head_of", torch.arange(n_heads) // (n_heads // n_kv_heads), persistent=False)
         self.hook_q, self.hook_k, self.hook_v = HookPoint(), HookPoint(), HookPoint()
         if rotary:
@@ -92,6 +103,39 @@ class PretrainedAttention(nn.Module):
     def share_kv(self, t: torch.Tensor, dim: int) -> torch.Tensor:
         """Repeat key/value heads along ``dim`` so that query head h sees key/value head h // group_size."""
         return t if self.group_size == 1 else t.repeat_interleave(self.group_size, dim=dim)
+
+    # ----------------------------------------------------------------- nn.Linear layout ([out, in], [out])
+    @property
+    def q_weight(self) -> torch.Tensor:
+        return self.q.weight
+
+    @property
+    def q_bias(self) -> torch.Tensor | None:
+        return self.q.bias
+
+    @property
+    def k_weight(self) -> torch.Tensor:
+        return self.k.weight
+
+    @property
+    def k_bias(self) -> torch.Tensor | None:
+        return self.k.bias
+
+    @property
+    def v_weight(self) -> torch.Tensor:
+        return self.v.weight
+
+    @property
+    def v_bias(self) -> torch.Tensor | None:
+        return self.v.bias
+
+    @property
+    def o_weight(self) -> torch.Tensor:
+        return self.o.weight
+
+    @property
+    def o_bias(self) -> torch.Tensor | None:
+        return self.o.bias
 
     # ----------------------------------------------------------------- TransformerLens-shaped weights
     def _per_head_in(self, weight: torch.Tensor, n: int) -> torch.Tensor:
@@ -149,9 +193,9 @@ class PretrainedAttention(nn.Module):
         ``allowed``: bool, broadcastable to [batch, head, q_pos, k_pos]; ``rotary``: (cos, sin) [pos, d_head].
         """
         batch, n_pos, _ = x.shape
-        q = self.hook_q(F.linear(x, self.q_weight, self.q_bias).view(batch, n_pos, self.n_heads, self.d_head))
-        k = self.hook_k(F.linear(x, self.k_weight, self.k_bias).view(batch, n_pos, self.n_kv_heads, self.d_head))
-        v = self.hook_v(F.linear(x, self.v_weight, self.v_bias).view(batch, n_pos, self.n_kv_heads, self.d_head))
+        q = self.hook_q(self.q(x).view(batch, n_pos, self.n_heads, self.d_head))
+        k = self.hook_k(self.k(x).view(batch, n_pos, self.n_kv_heads, self.d_head))
+        v = self.hook_v(self.v(x).view(batch, n_pos, self.n_kv_heads, self.d_head))
         if self.rotary and rotary is not None:
             cos, sin = (t[:, None, :].to(x.dtype) for t in rotary)  # [pos, 1, d_head]: same angle for every head
             q = self.hook_rot_q(q * cos + rotate_half(q) * sin)
@@ -166,7 +210,7 @@ class PretrainedAttention(nn.Module):
             pattern = torch.nan_to_num(pattern, nan=0.0)  # a query with no allowed key attends nowhere
         pattern = self.hook_pattern(pattern)
         z = self.hook_z(torch.einsum("bhqk,bkhd->bqhd", pattern, v))  # [batch, q_pos, head, d_head]
-        return F.linear(z.reshape(batch, n_pos, self.n_heads * self.d_head), self.o_weight, self.o_bias)
+        return self.o(z.reshape(batch, n_pos, self.n_heads * self.d_head))
 
 
 class PretrainedMLP(nn.Module):
@@ -182,13 +226,24 @@ class PretrainedMLP(nn.Module):
         if act_fn not in ACTIVATIONS:
             raise ValueError(f"Unsupported activation {act_fn!r}; supported: {', '.join(ACTIVATIONS)}.")
         self.act_fn = act_fn
-        self.in_weight, self.in_bias = frozen(fc_in[0]), frozen(fc_in[1])
-        self.out_weight, self.out_bias = frozen(fc_out[0]), frozen(fc_out[1])
+        self.fc_in, self.fc_out = frozen_linear(*fc_in), frozen_linear(*fc_out)
         self.gated = gate is not None
         self.hook_pre, self.hook_post = HookPoint(), HookPoint()
         if self.gated:
-            self.gate_weight, self.gate_bias = frozen(gate[0]), frozen(gate[1])
+            self.gate = frozen_linear(*gate)
             self.hook_pre_linear = HookPoint()
+
+    @property
+    def in_weight(self) -> torch.Tensor:
+        return self.fc_in.weight
+
+    @property
+    def out_weight(self) -> torch.Tensor:
+        return self.fc_out.weight
+
+    @property
+    def gate_weight(self) -> torch.Tensor | None:
+        return self.gate.weight if self.gated else None
 
     @property
     def W_in(self) -> torch.Tensor:
@@ -205,12 +260,12 @@ class PretrainedMLP(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         act = ACTIVATIONS[self.act_fn]
         if self.gated:
-            pre = self.hook_pre(F.linear(x, self.gate_weight, self.gate_bias))  # [batch, pos, d_mlp]
-            linear = self.hook_pre_linear(F.linear(x, self.in_weight, self.in_bias))
+            pre = self.hook_pre(self.gate(x))  # [batch, pos, d_mlp]
+            linear = self.hook_pre_linear(self.fc_in(x))
             post = self.hook_post(act(pre) * linear)
         else:
-            post = self.hook_post(act(self.hook_pre(F.linear(x, self.in_weight, self.in_bias))))
-        return F.linear(post, self.out_weight, self.out_bias)  # [batch, pos, d_model]
+            post = self.hook_post(act(self.hook_pre(self.fc_in(x))))
+        return self.fc_out(post)  # [batch, pos, d_model]
 
 
 class HeadTransform(nn.Module):

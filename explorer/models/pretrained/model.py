@@ -20,7 +20,8 @@ from explorer.models.pretrained.tokens import encode, readable_tokens
 
 
 class PretrainedModel(HookedModel):
-    """A converted checkpoint, read-only (eval mode, no gradients).
+    """A converted checkpoint, read-only (eval mode, no gradients). A fine-tuning run trains its own copy, which
+    shares the tensors it does not train (explorer/models/finetune); dropout stays off there too.
 
     ``run_with_cache(tokens)`` records ``hook_embed``, ``hook_pos_embed`` (learned positions),
     ``hook_token_type_embed`` (BERT), ``embed_ln.hook_normalized`` (encoders), ``blocks.{L}.hook_resid_pre|mid|post``,
@@ -117,6 +118,22 @@ class PretrainedModel(HookedModel):
 
         ``return_type=None`` (as TransformerLens's) stops at the last block's residual stream [batch, pos, d_model]:
         a page that reads attention patterns does not pay for the vocabulary projection (30,522 × 384 for MiniLM)."""
+        if return_type is None:
+            return self._blocks(tokens, attention_mask)
+        x = self.final_hidden(tokens, attention_mask)
+        if self.head_transform is not None:
+            x = self.head_transform(x)
+        unembed = self.embed_weight if self.unembed_weight is None else self.unembed_weight
+        return F.linear(x, unembed, self.unembed_bias)  # [batch, pos, d_vocab]
+
+    def final_hidden(self, tokens: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
+        """The last residual stream [batch, pos, d_model] (after ``ln_final`` for decoders): what a task head reads
+        (a sentence classifier pools it; the language-model head maps it to logits)."""
+        x = self._blocks(tokens, attention_mask)
+        return self.ln_final(x) if self.ln_final is not None else x
+
+    def _blocks(self, tokens: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
+        """Embeddings through every block: the residual stream [batch, pos, d_model] before any final norm."""
         cfg = self.config
         n_pos = tokens.shape[1]
         allowed = None if attention_mask is None else attention_mask.bool()[:, None, None, :]  # [batch, 1, 1, k]
@@ -127,14 +144,7 @@ class PretrainedModel(HookedModel):
         x = self.embed(tokens)
         for block in self.blocks:
             x = block(x, allowed, rotary)
-        if return_type is None:
-            return x
-        if self.ln_final is not None:
-            x = self.ln_final(x)
-        if self.head_transform is not None:
-            x = self.head_transform(x)
-        unembed = self.embed_weight if self.unembed_weight is None else self.unembed_weight
-        return F.linear(x, unembed, self.unembed_bias)  # [batch, pos, d_vocab]
+        return x
 
     def train(self, mode: bool = True) -> PretrainedModel:
         """Always eval: a pretrained model here is read-only and shared (dropout stays off)."""

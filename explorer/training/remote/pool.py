@@ -75,8 +75,8 @@ class TrainingPool:
     def adopt(self, owner: str, run: Run) -> None:
         """Move ``run``'s training into the host of ``owner``'s session (its weights and progress included)."""
         local = run.trainer
-        if local is None or getattr(local, "remote", False):
-            return
+        if local is None or getattr(local, "remote", False) or run.is_finetune:
+            return  # a fine-tuning run shares the server's pretrained weights: it trains here
         host = self.hosts[self._host_of(owner)]
         ray = self._ray
 

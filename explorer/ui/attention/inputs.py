@@ -17,6 +17,7 @@ from explorer.data.examples import encode_with_specials, example_texts
 from explorer.data.tokenizers import BOS
 from explorer.models.pretrained import MINILM
 from explorer.training.run import Run
+from explorer.ui.finetuned import merged_model
 from explorer.ui.frozen import frozen_model
 from explorer.ui.model_picker import Subject
 from explorer.ui.pretrained_loader import get_pretrained, loaded_model
@@ -114,13 +115,35 @@ def record_pretrained(name: str, text: str) -> tuple[Recorded | None, str | None
         return _pretrained_record(name, text), None
 
 
+def record_finetuned(run: Run, text: str) -> Recorded:
+    """A fine-tuning run's merged encoder on ``text`` (its base's tokenizer), per session at its analysis step."""
+    def compute() -> Recorded:
+        model = merged_model(run)
+        notices = []
+        total = model.count_tokens(text)
+        tokens = model.to_tokens(text, max_tokens=MAX_TOKENS)
+        if total > tokens.shape[1]:
+            notices.append(f"The text has {total:,} tokens; {tokens.shape[1]} are shown.")
+        sets = record_attention(model, tokens, model.to_str_tokens(tokens), causal=False)
+        return Recorded(sets, notices, run.name)
+
+    return get_state().remember((run.id, run.analysis_step, "attention", text), compute)
+
+
 def record_subject(subject: Subject, text: str, target: str = "") -> tuple[Recorded | None, str | None]:
+    if subject.finetuned is not None:
+        base, error = get_pretrained(subject.finetuned.config.base)  # loads the shared base once (with a spinner)
+        return (record_finetuned(subject.finetuned, text), None) if base is not None else (None, error)
     if subject.run is not None:
         return record_run(subject.run, text, target), None
     return record_pretrained(subject.pretrained or MINILM, text)
 
 
 def describe_subject(subject: Subject) -> str:
+    if subject.finetuned is not None:
+        from explorer.training.run import describe_model
+
+        return f"{describe_model(subject.finetuned.config)} · step {subject.finetuned.analysis_step}"
     if subject.run is not None:
         from explorer.training.run import describe_model
 

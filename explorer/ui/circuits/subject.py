@@ -19,6 +19,7 @@ from explorer.analysis.attribution import LogitAttribution, direct_logit_attribu
 from explorer.analysis.induction import measure_induction, repeated_random_tokens
 from explorer.data.tokenizers import BOS, SPECIALS
 from explorer.training.run import Run, describe_model
+from explorer.ui.finetuned import merged_model
 from explorer.ui.frozen import frozen_model
 from explorer.ui.model_picker import offered_pretrained, pick_subject
 from explorer.ui.pretrained_loader import get_pretrained, loaded_model
@@ -39,6 +40,7 @@ class CircuitModel:
     step: int
     description: str
     run: Run | None = None
+    finetuned: Run | None = None  # a fine-tuning run: read as its base with the merged weights (tokens as the base's)
 
     @property
     def config(self):
@@ -114,7 +116,7 @@ class CircuitModel:
     # ----------------------------------------------------------------- memo
     def result(self, what: str, *params) -> Any:
         """``COMPUTE[what](model, *params)``, memoised (per session for runs, per server for pretrained models)."""
-        if self.run is None:
+        if self.run is None and self.finetuned is None:
             return _pretrained_result(self.name, what, params)
         return get_state().remember((self.key, self.step, "circuits", what, params),
                                     lambda: COMPUTE[what](self.model, *params))
@@ -169,6 +171,15 @@ def choose_model() -> CircuitModel | None:
         step = run.analysis_step
         return CircuitModel(run.id, run.name, frozen_model(run), step, f"{describe_model(run.config)} · step {step}",
                             run=run)
+    if subject.finetuned is not None:
+        run = subject.finetuned
+        base, error = get_pretrained(run.config.base)
+        if base is None:
+            st.error(error)
+            return None
+        step = run.analysis_step
+        return CircuitModel(run.id, run.name, merged_model(run), step,
+                            f"{describe_model(run.config)} · step {step} · weights merged", finetuned=run)
     model, error = get_pretrained(subject.pretrained)
     if model is None:
         st.error(error)

@@ -1,3 +1,4 @@
-"""Compare page additions (issue 18): an n-gram language model's perplexity and samples beside the session's neural
-language models, and the GloVe-initialisation preset overlaid. Draw on explorer/analysis/ngram_compare.py,
-explorer/models/ngram.py and explorer/training/glove_preset.py; views/compare.py calls them at its end."""
+"""The Compare page (views/compare.py): overlaid curves and a results table over chosen runs, the lecture's
+sentiment comparison (LSTM, small transformer, pretrained encoder) beside the lecture's table, an n-gram model beside
+the language models, and the GloVe-initialisation preset. Draws on explorer.analysis.runs_table, .lecture_table,
+.ngram_compare, explorer.training.lecture and .glove_preset."""

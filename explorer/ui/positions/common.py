@@ -13,6 +13,7 @@ from explorer.data.tasks import TaskSpec
 from explorer.models.pretrained import MINILM, PRETRAINED_MODELS, SMOLLM2
 from explorer.training.presets import PRESETS
 from explorer.training.run import Run, new_run
+from explorer.ui.finetuned import merged_model
 from explorer.ui.frozen import frozen_model
 from explorer.ui.loaders import generated_task
 from explorer.ui.model_picker import Subject, pick_subject
@@ -58,6 +59,13 @@ def choose(key: str, accept: Callable[[Run], bool], pretrained: list[str], label
     if subject.run is not None:
         run = subject.run
         return Chosen(frozen_model(run), run.name, (run.id, run.analysis_step), run)
+    if subject.finetuned is not None:  # read as its base, with the fine-tuned weights merged
+        run = subject.finetuned
+        base, error = get_pretrained(run.config.base)
+        if base is None:
+            st.error(error)
+            return None
+        return Chosen(merged_model(run), run.name, (run.id, run.analysis_step))
     model, error = get_pretrained(subject.pretrained)
     if model is None:
         st.error(error)

@@ -26,6 +26,7 @@ SEED = "data.seed"
 CORPUS = "data.corpus"
 CORPUS_MODE = "data.corpus_mode"
 MAX_CHARS = "data.max_chars"
+AS_TEXT = "data.as_text"
 UPLOAD = "data.upload"
 UPLOAD_MODE = "data.upload_mode"
 TEXT_COLUMN = "data.text_column"
@@ -126,7 +127,11 @@ def _corpus() -> TaskData | None:
         seed(MAX_CHARS, 1_000_000)
         max_chars = c2.number_input("Characters to use", 10_000, 6_000_000, step=100_000, key=MAX_CHARS)
         return loaders.corpus_task(name, mode, vocab_size(mode), 200, int(max_chars))
-    return loaders.corpus_task(name, "word", vocab_size("word"), 200 if name == "movie_reviews" else 60, None)
+    seed(AS_TEXT, False)
+    as_text = st.checkbox("Read as raw text, without the labels (to pre-train a language model on it)",
+                          key=AS_TEXT)
+    return loaders.corpus_task(name, "word", vocab_size("word"), 200 if name == "movie_reviews" else 60, None,
+                               as_text)
 
 
 def _upload() -> TaskData | None:

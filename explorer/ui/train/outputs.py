@@ -10,8 +10,10 @@ from explorer.figures.text import generated_html
 from explorer.figures.training import confusion_matrix_figure
 from explorer.training.run import Run
 from explorer.ui.figure import show_figure
+from explorer.ui.fill_in import render_fill_in
 from explorer.ui.frozen import frozen_model
 from explorer.ui.state import get_state
+from explorer.ui.train.finetune_outputs import render_finetune_outputs
 from explorer.ui.widget_state import seed
 
 PROMPT = "outputs.prompt"
@@ -40,7 +42,11 @@ def _render(run: Run) -> None:
     if data is None:
         st.caption("The data of this checkpoint is not available, so there are no validation examples to show.")
         return
-    if data.kind == "lm":
+    if run.is_finetune:
+        render_finetune_outputs(run)
+    elif run.is_transformer and run.config.head == "mlm":
+        render_fill_in("outputs", run=run)
+    elif data.kind == "lm":
         _sampling(run)
     elif data.kind == "seq2seq":
         table = get_state().remember((run.id, run.analysis_step, "examples"),
