@@ -11,6 +11,7 @@ BASE=${EXPLORER_REPLICA_BASE_PORT:-8600}
 PYTHON=${PYTHON:-.venv/bin/python}
 PREFIX=$(mktemp -d "${TMPDIR:-/tmp}/explorer-nginx.XXXXXX")
 mkdir -p "$PREFIX"/{body,proxy,fastcgi,uwsgi,scgi}
+chmod 755 "$PREFIX"  # started as root, nginx's workers run as nobody: they must reach the temp folders
 pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$PREFIX"; }
 trap cleanup EXIT INT TERM
