@@ -9,9 +9,12 @@ shown, exceptions, and the fragments the page asked to rerun on a timer (which a
 from __future__ import annotations
 
 import time
+import urllib.request
+import uuid
 from dataclasses import dataclass, field
 
 from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.Common_pb2 import FileURLs
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 from websockets.sync.client import connect
@@ -32,6 +35,8 @@ class RunResult:
     texts: list[str] = field(default_factory=list)
     progress: list[str] = field(default_factory=list)  # the texts of st.progress bars (training status)
     exceptions: list[str] = field(default_factory=list)
+    alerts: list[str] = field(default_factory=list)  # st.error / warning / info / success bodies
+    html: list[str] = field(default_factory=list)  # what a browser would parse as HTML: markdown, st.html, iframes
     finished: bool = False
     bytes_received: int = 0
 
@@ -40,13 +45,16 @@ class StreamlitClient:
     """One simulated browser tab."""
 
     def __init__(self, base_url: str, timeout: float = 60.0):
-        self.url = base_url.replace("http://", "ws://").rstrip("/") + "/_stcore/stream"
+        self.base_url = base_url.rstrip("/")
+        self.url = self.base_url.replace("http://", "ws://") + "/_stcore/stream"
         self.timeout = timeout
         self.ws = connect(self.url, subprotocols=["streamlit"], max_size=None, open_timeout=timeout)
         self.pages: dict[str, str] = {}  # url path name ("" for the default) -> page script hash
         self.page_hash = ""
         self.auto_reruns: dict[str, float] = {}  # fragment id -> interval (s) the page asked for
         self.widget_values: dict[str, WidgetState] = {}  # widget id -> the last value this client sent
+        self.session_id = ""
+        self.query_string = ""
 
     def close(self) -> None:
         self.ws.close()
@@ -55,6 +63,8 @@ class StreamlitClient:
     def open_page(self, path: str = "") -> RunResult:
         """Show the page whose URL path (or title) is ``path`` ("" the default page), as a click in the sidebar
         does: the same session, its widget values kept."""
+        if path and not self.pages:
+            self.rerun()  # a fresh tab: the first run tells the client the app's pages
         if path and path not in self.pages:
             raise KeyError(f"No page {path!r}; pages: {sorted(self.pages)}")
         self.page_hash = self.pages.get(path, self.page_hash)
@@ -78,6 +88,40 @@ class StreamlitClient:
             setattr(state, field_name, value)
         return self.rerun(extra=[state])
 
+    def upload(self, result: RunResult, key: str, name: str, data: bytes) -> RunResult:
+        """Drop a file on the uploader ``key``, as a browser does: ask for an upload URL, PUT the file there, then
+        rerun with the uploader's new state. Needs a server started with ``--server.enableXsrfProtection false``."""
+        _, widget_id = result.widgets[key]
+        request = BackMsg()
+        request.file_urls_request.request_id = uuid.uuid4().hex
+        request.file_urls_request.file_names.append(name)
+        request.file_urls_request.session_id = self.session_id
+        self.ws.send(request.SerializeToString())
+        urls = self._read_file_urls(request.file_urls_request.request_id)
+        boundary = uuid.uuid4().hex
+        body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n"
+                f"Content-Type: application/octet-stream\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
+        put = urllib.request.Request(self.base_url + urls.upload_url, data=body, method="PUT",
+                                     headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+        with urllib.request.urlopen(put, timeout=self.timeout):
+            pass
+        state = WidgetState(id=widget_id)
+        info = state.file_uploader_state_value.uploaded_file_info.add()
+        info.name, info.size, info.file_id = name, len(data), urls.file_id
+        info.file_urls.CopyFrom(urls)
+        return self.rerun(extra=[state])
+
+    def _read_file_urls(self, request_id: str) -> FileURLs:
+        deadline = time.monotonic() + self.timeout
+        while time.monotonic() < deadline:
+            msg = ForwardMsg()
+            msg.ParseFromString(self.ws.recv(timeout=max(0.1, deadline - time.monotonic())))
+            if msg.WhichOneof("type") == "file_urls_response" and msg.file_urls_response.response_id == request_id:
+                if msg.file_urls_response.error_msg:
+                    raise RuntimeError(msg.file_urls_response.error_msg)
+                return msg.file_urls_response.file_urls[0]
+        raise TimeoutError("no upload URL from the server")
+
     def tick(self, fragment_id: str) -> RunResult:
         """What a browser's timer does for ``st.fragment(run_every=…)``: rerun that fragment only."""
         return self.rerun(fragment_id=fragment_id, auto=True)
@@ -90,6 +134,7 @@ class StreamlitClient:
         state.page_name = page_name
         state.fragment_id = fragment_id
         state.is_auto_rerun = auto
+        state.query_string = self.query_string
         triggers = {w.id for w in extra or []}
         state.widget_states.widgets.extend([w for i, w in self.widget_values.items() if i not in triggers])
         state.widget_states.widgets.extend(extra or [])
@@ -111,6 +156,7 @@ class StreamlitClient:
             msg.ParseFromString(raw)
             kind = msg.WhichOneof("type")
             if kind == "new_session":  # sent at the start of every run
+                self.session_id = msg.new_session.initialize.session_id or self.session_id
                 for page in msg.new_session.app_pages:
                     self.pages[page.url_pathname] = page.page_script_hash
                 if not self.page_hash:
@@ -144,6 +190,16 @@ class StreamlitClient:
             return
         if kind in ("markdown", "alert", "text", "heading"):
             result.texts.append(getattr(element, kind).body)
+            if kind == "alert":
+                result.alerts.append(element.alert.body)
+            if kind == "markdown" and element.markdown.allow_html:
+                result.html.append(element.markdown.body)
+            return
+        if kind == "html":
+            result.html.append(element.html.body)
+            return
+        if kind == "iframe":
+            result.html.append(element.iframe.srcdoc or element.iframe.src)
             return
         if kind == "progress":
             result.progress.append(element.progress.text)

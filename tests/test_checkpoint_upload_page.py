@@ -97,3 +97,15 @@ def test_a_checkpoint_that_cannot_become_a_run_shows_an_error(monkeypatch) -> No
     assert not at.exception, at.exception
     assert any("Could not open" in t for t in texts(at, "warning")), texts(at, "warning")
     assert _snapshot(at) == before and state(at).current_run is run
+
+
+def test_a_header_nested_100000_deep_is_refused_in_words() -> None:
+    at, run = _session_with_a_run()
+    nested = b"[" * 100_000 + b"]" * 100_000
+    blob = len(nested).to_bytes(8, "little") + nested
+    by_key(at, "file_uploader", UPLOAD).upload("deep.safetensors", blob, "application/octet-stream").run()
+    assert not at.exception, at.exception
+    errors = texts(at, "error")
+    assert any("deep.safetensors" in t and "nested far too deeply" in t for t in errors), errors
+    assert not any("recursion" in t for t in errors), errors
+    assert list(state(at).runs) == [run.id]

@@ -103,11 +103,14 @@ def record_attention(model: torch.nn.Module, tokens: torch.Tensor, q_tokens: lis
     for kind, (queries, keys, is_causal) in kinds.items():
         template, title = ATTENTION_KINDS[kind]
         layers = _layers(cache, template)
-        patterns = torch.stack([cache[f"{template.format(L=L)}.hook_pattern"][0] for L in layers]).float()
-        scores = torch.stack([cache[f"{template.format(L=L)}.hook_attn_scores"][0] for L in layers]).float()
-        summary = head_summaries(patterns, torch.isfinite(scores[0, 0]), queries, keys, self_attention=kind != "cross")
-        sets.append(AttentionSet(kind, title, patterns.half(), scores.half(), list(queries), list(keys), is_causal,
-                                 template, summary))
+        # Taken out of the cache as they are stacked: a 512-token pass of a 6-layer, 12-head model holds 75 MB of
+        # patterns and as much of scores, kept here in half precision.
+        patterns = torch.stack([cache.pop(f"{template.format(L=L)}.hook_pattern")[0] for L in layers]).float()
+        allowed = torch.isfinite(cache[f"{template.format(L=layers[0])}.hook_attn_scores"][0, 0])  # [query, key]
+        scores = torch.stack([cache.pop(f"{template.format(L=L)}.hook_attn_scores")[0].half() for L in layers])
+        summary = head_summaries(patterns, allowed, queries, keys, self_attention=kind != "cross")
+        sets.append(AttentionSet(kind, title, patterns.half(), scores, list(queries), list(keys), is_causal,
+                                 template, summary))  # [layer, head, query, key] each
     return sets
 
 

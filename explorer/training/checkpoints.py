@@ -111,8 +111,8 @@ def header_format(data: bytes) -> str | None:
         if header_len > len(data) - 8:
             return None
         header = json.loads(data[8:8 + header_len])
-    except (struct.error, UnicodeDecodeError, json.JSONDecodeError):
-        return None
+    except (struct.error, UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        return None  # the full reader says what is wrong
     metadata = header.get("__metadata__") if isinstance(header, dict) else None
     value = metadata.get("format") if isinstance(metadata, dict) else None
     return value if isinstance(value, str) else None
