@@ -4,10 +4,14 @@ as if they were local; with Ray, runs of two sessions train in two processes at 
 from __future__ import annotations
 
 import dataclasses
+import os
+import subprocess
+import sys
 
 import pytest
 import torch
 from apptest_helpers import wait_until
+from conftest import ROOT
 
 from explorer.data.tasks import TaskSpec, make_task
 from explorer.models import build_model
@@ -91,3 +95,33 @@ def test_two_sessions_train_in_two_processes_with_ray() -> None:
         assert "no longer" in b.trainer.message
     finally:
         pool.shutdown()
+
+
+SERVER_LIKE = """
+import sys, threading
+sys.path.insert(0, sys.argv[1])
+from explorer.training.remote.pool import get_pool
+from explorer.data.tasks import TaskSpec, make_task
+from explorer.models import RecurrentConfig
+from explorer.training.config import TrainConfig
+from explorer.training.run import new_run
+
+def script_run(target):  # as a Streamlit script thread: it runs, then ends
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+
+script_run(get_pool)  # the server starts the hosts from a thread that ends
+data = make_task(TaskSpec(name="reverse", seq_len=4, n_train=50, n_val=10))
+run = new_run("r", data, RecurrentConfig(d_vocab=data.tokenizer.vocab_size, d_hidden=8), TrainConfig(max_steps=5))
+script_run(lambda: get_pool().adopt("alice", run))  # a later run of the script hands it a run
+print("adopted", type(run.trainer).__name__, flush=True)
+"""
+
+
+def test_the_hosts_survive_the_thread_that_started_them(tmp_path) -> None:
+    """A Streamlit script thread ends after each run; Ray's client must not end with it (it took the server down)."""
+    pytest.importorskip("ray")
+    done = subprocess.run([sys.executable, "-c", SERVER_LIKE, str(ROOT)], capture_output=True, text=True,
+                          timeout=180, env={**os.environ, "EXPLORER_TRAIN_WORKERS": "1"})
+    assert done.returncode == 0 and "adopted RemoteTrainer" in done.stdout, done.stdout + done.stderr[-2000:]

@@ -118,5 +118,31 @@ def get_pool() -> TrainingPool:
     global _POOL
     with _POOL_LOCK:
         if _POOL is None:
-            _POOL = TrainingPool(host_count())
+            _POOL = _start_in_driver_thread(host_count())
         return _POOL
+
+
+def _start_in_driver_thread(n_hosts: int) -> TrainingPool:
+    """Start the pool in a thread that lives as long as the process.
+
+    Ray's client belongs to the thread that called ``ray.init``: once that thread has ended, the next ``ray.put``
+    from any other thread ends the whole process ("the connection to the plasma store is failed. Terminate the
+    process", Ray 2.60). A Streamlit script thread ends after every run, so the pool is never started in one.
+    """
+    made: dict[str, Any] = {}
+    ready = threading.Event()
+
+    def driver() -> None:
+        try:
+            made["pool"] = TrainingPool(n_hosts)
+        except BaseException as err:  # handed to the caller below, which raises it
+            made["error"] = err
+        ready.set()
+        if "pool" in made:
+            threading.Event().wait()  # keep Ray's client (and so this process) alive
+
+    threading.Thread(target=driver, name="explorer-ray-driver", daemon=True).start()
+    ready.wait()
+    if "error" in made:
+        raise made["error"]
+    return made["pool"]
