@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import subprocess
 import sys
 
@@ -42,7 +43,8 @@ def _proxy(host: TrainerHost, run: Run) -> RemoteTrainer:
 
     status = host.create(run.id, "owner", run.config.to_dict(), run.trainer.config.to_dict(), run.data,
                          0, run.trainer.current_weights())
-    return RemoteTrainer(run.id, call, build_model(run.config), run.data, status)
+    return RemoteTrainer(run.id, call, build_model(run.config), run.data, status, run.trainer.initial_config,
+                         run.trainer.model_seed)
 
 
 def test_a_proxy_reads_and_drives_a_hosted_trainer(host) -> None:
@@ -62,6 +64,31 @@ def test_a_proxy_reads_and_drives_a_hosted_trainer(host) -> None:
     assert remote.step_count == 0 and remote.history == [] and remote.status == "ready"
     remote.set_speed(3.0)
     assert remote.steps_per_second == 3.0
+
+
+def _read_of_a_trainer() -> set[str]:
+    """Every ``trainer.<name>`` the app's code reads (pages, analyses, links)."""
+    names = set()
+    for path in [*(ROOT / "explorer").rglob("*.py"), *(ROOT / "views").glob("*.py"), ROOT / "app.py"]:
+        if path.parent.name != "remote":
+            names |= set(re.findall(r"trainer\.([a-z_][a-z_0-9]*)\b(?!\()", path.read_text()))
+    return names
+
+
+def test_a_proxy_answers_everything_the_pages_read_of_a_trainer(host) -> None:
+    """A page that reads something a hosted run's proxy lacks breaks only in class mode: every name the code reads
+    of a local trainer, the proxy has, with the same value."""
+    run = _run()
+    remote = _proxy(host, run)
+    remote.step_through(12)
+    wait_until(lambda: remote.status == "paused", timeout=30, what="twelve steps in the host")
+    local = host._trainers[run.id]  # the trainer the proxy stands for
+    missing = [n for n in sorted(_read_of_a_trainer()) if hasattr(local, n) and not hasattr(remote, n)]
+    assert not missing, f"RemoteTrainer lacks {missing}"
+    assert remote.best_step == local.best_step == 10 and remote.stopped_early is False
+    assert remote.best_val_loss == pytest.approx(local.best_val_loss)
+    torch.testing.assert_close(remote.val_set.inputs, local.val_set.inputs)
+    assert remote.initial_config == local.initial_config and remote.model_seed == local.model_seed
 
 
 def test_a_checkpoint_s_progress_moves_with_it(host) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 
 import torch
 
+from explorer.data.batches import Formatted
 from explorer.data.dataset import TaskData
 from explorer.models import build_model, config_from_dict
 from explorer.training.config import TrainConfig
@@ -98,10 +99,16 @@ class TrainerHost:
                 "config": trainer.config.to_dict(), "steps_per_second": trainer.steps_per_second,
                 "snapshot_steps": sorted(trainer.snapshots), "tokens_seen": trainer.tokens_seen,
                 "history_version": trainer.history_version, "replace": not same,
+                "best_step": trainer.best_step, "best_val_loss": trainer.best_val_loss,
+                "stopped_early": trainer.stopped_early,
                 "history": list(trainer.history[n_history:] if same else trainer.history),
                 "val_history": list(trainer.val_history[n_val:] if same else trainer.val_history),
             }
         return out
+
+    def val_set(self, run_id: str) -> Formatted:
+        """The validation examples the run evaluates on (as its trainer formatted them)."""
+        return self._trainer(run_id).val_set
 
     def weights(self, run_id: str) -> dict[str, torch.Tensor]:
         """The run's current weights (CPU copies)."""

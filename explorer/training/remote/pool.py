@@ -92,7 +92,7 @@ class TrainingPool:
         model = build_model(run.config, seed=None)
         model.load_state_dict(local.current_weights())
         run.model = model.eval()
-        run.trainer = RemoteTrainer(run.id, call, run.model, run.data, status)
+        run.trainer = RemoteTrainer(run.id, call, run.model, run.data, status, local.initial_config, local.model_seed)
 
     def remove(self, owner: str, run_id: str) -> None:
         host = self.hosts[self._host_of(owner)]

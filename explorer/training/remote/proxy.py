@@ -16,6 +16,7 @@ from typing import Any
 
 import torch
 
+from explorer.data.batches import Formatted
 from explorer.data.dataset import TaskData
 from explorer.models import Model
 from explorer.training.config import TrainConfig
@@ -57,8 +58,11 @@ class RemoteTrainer(MetricsReadout):
 
     remote = True  # the local scheduler leaves it alone: its host trains it
 
-    def __init__(self, run_id: str, call: Callable[..., Any], model: Model, data: TaskData, status: dict):
+    def __init__(self, run_id: str, call: Callable[..., Any], model: Model, data: TaskData, status: dict,
+                 initial_config: TrainConfig | None = None, model_seed: int = 0):
         self.run_id = run_id
+        self.model_seed = model_seed  # as the local trainer's: a link re-makes the run from these
+        self.initial_config = initial_config or TrainConfig.from_dict(status["config"])
         self._call = call
         self.model = model  # a local copy, refreshed by current_weights()
         self.data = data
@@ -71,6 +75,7 @@ class RemoteTrainer(MetricsReadout):
         self._live: dict[str, Any] = {}
         self._version = -1
         self._fetched = 0.0
+        self._val_set: Formatted | None = None
         self._apply(status)
 
     # ----------------------------------------------------------------- status
@@ -89,7 +94,7 @@ class RemoteTrainer(MetricsReadout):
             self._val_history += status["val_history"]
         self._version = status["history_version"]
         self._live = {k: status[k] for k in ("status", "message", "step_count", "tokens_seen", "steps_per_second",
-                                             "snapshot_steps")}
+                                             "snapshot_steps", "best_step", "best_val_loss", "stopped_early")}
         self._live["config"] = TrainConfig.from_dict(status["config"])
         self._fetched = time.monotonic()
 
@@ -112,6 +117,16 @@ class RemoteTrainer(MetricsReadout):
     steps_per_second = property(lambda self: self._read("steps_per_second"))
     snapshot_steps = property(lambda self: self._read("snapshot_steps"))
     config = property(lambda self: self._read("config"))
+    best_step = property(lambda self: self._read("best_step"))  # of the lowest validation loss (early stopping)
+    best_val_loss = property(lambda self: self._read("best_val_loss"))
+    stopped_early = property(lambda self: self._read("stopped_early"))
+
+    @property
+    def val_set(self) -> Formatted:
+        """The host's validation examples (fetched once: they do not change)."""
+        if self._val_set is None:
+            self._val_set = self.call("val_set")
+        return self._val_set
 
     @property
     def history(self) -> list[dict[str, float]]:
