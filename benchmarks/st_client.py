@@ -138,6 +138,8 @@ class StreamlitClient:
         triggers = {w.id for w in extra or []}
         state.widget_states.widgets.extend([w for i, w in self.widget_values.items() if i not in triggers])
         state.widget_states.widgets.extend(extra or [])
+        if not fragment_id:
+            self.auto_reruns.clear()  # a full run: as a browser, forget the last page's fragment timers
         start = time.perf_counter()
         self.ws.send(message.SerializeToString())
         result = self._read_until_finished(start)
@@ -166,7 +168,8 @@ class StreamlitClient:
             elif kind == "auto_rerun":
                 self.auto_reruns[msg.auto_rerun.fragment_id] = msg.auto_rerun.interval
             elif kind == "stop_auto_rerun":
-                self.auto_reruns.clear()
+                for stale in msg.stop_auto_rerun.fragment_ids or list(self.auto_reruns):
+                    self.auto_reruns.pop(stale, None)
             elif kind == "navigation":  # st.navigation: the pages and the one shown (switch_page changes it)
                 for page in msg.navigation.app_pages:
                     self.pages[page.url_pathname] = self.pages[page.page_name] = page.page_script_hash
