@@ -67,8 +67,9 @@ def render_summary() -> None:
                 text=f"{len(state.runs)} of {limits.max_runs} runs · {used / 2**20:,.1f} of {limits.max_session_mb} "
                      "MB (weights, optimizer state and snapshots)")
     st.caption(f"A session keeps at most {limits.max_runs} runs and {limits.max_session_mb} MB: when a button needs "
-               "more, it says so first and nothing is closed for you; close or save runs here to make room. Saved "
-               "checkpoints stay in this session's list until the session ends; download them to keep them.")
+               "more, it says so first and nothing is closed for you; close or save runs here to make room. A session "
+               "ends a minute after its last tab closes: its runs stop and, with the saved checkpoints, are gone — "
+               "download what you want to keep.")
 
 
 def render_runs() -> None:
