@@ -189,7 +189,9 @@ class StreamlitClient:
         element = msg.delta.new_element
         kind = element.WhichOneof("type")
         if kind == "exception":
-            result.exceptions.append(f"{element.exception.type}: {element.exception.message}")
+            where = [line.strip() for line in element.exception.stack_trace if line.strip().startswith("File")]
+            result.exceptions.append(f"{element.exception.type}: {element.exception.message}"
+                                     + (f" ({' ← '.join(where[-1:-4:-1])})" if where else ""))
             return
         if kind in ("markdown", "alert", "text", "heading"):
             result.texts.append(getattr(element, kind).body)

@@ -10,6 +10,7 @@ Nothing here imports Ray: the class is plain Python (tests drive it directly), a
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import Any
 
@@ -33,7 +34,11 @@ def _cpu(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
 class TrainerHost:
     """Trainers by run id, trained by this process's own scheduler (an equal share per owner)."""
 
-    def __init__(self, threads: int = 1, workers: int = 1):
+    def __init__(self, threads: int = 1, workers: int = 1, nice: int = 0):
+        """``nice`` lowers this process's CPU priority (a host process only: the web server's pages come first, and
+        training takes what they leave)."""
+        if nice:
+            os.nice(nice)
         torch.set_num_threads(max(1, threads))
         self._trainers: dict[str, Trainer] = {}
         self._owner_of: dict[str, str] = {}

@@ -4,7 +4,9 @@
 hosts: :func:`adopt` moves a run that was built here (model, data, training config, and any progress) into the
 host that serves its session, and gives it a :class:`RemoteTrainer`. All runs of one session share a host; a new
 session goes to the host with the fewest sessions, so the hosts' schedulers give every session an equal share.
-``EXPLORER_TRAIN_WORKERS`` sets the number of hosts; ``EXPLORER_RAY_ADDRESS`` joins an existing Ray cluster.
+``EXPLORER_TRAIN_WORKERS`` sets the number of hosts; ``EXPLORER_RAY_ADDRESS`` joins an existing Ray cluster. The hosts
+run at a lower CPU priority than the web server (``EXPLORER_TRAIN_NICE``, default 10), so pages stay quick while
+every core trains.
 """
 
 from __future__ import annotations
@@ -37,6 +39,13 @@ def host_count() -> int:
     return max(1, int(value)) if value.isdigit() else max(1, os.cpu_count() or 1)
 
 
+def host_nice() -> int:
+    """How much lower the training hosts' CPU priority is than the web server's (``EXPLORER_TRAIN_NICE``, default
+    10): on a server whose cores all train, a page's rerun would otherwise wait its turn behind the training."""
+    value = os.environ.get("EXPLORER_TRAIN_NICE", "").strip()
+    return min(19, max(0, int(value))) if value.isdigit() else 10
+
+
 class TrainingPool:
     """Ray actors hosting runs, and which session's runs live where."""
 
@@ -50,7 +59,7 @@ class TrainingPool:
                      log_to_driver=False, configure_logging=False, object_store_memory=None if address else 200 * 2**20,
                      runtime_env={"env_vars": {"PYTHONPATH": os.pathsep.join([str(ROOT), *sys.path[:1]])}})
         actor = ray.remote(num_cpus=1, max_concurrency=8)(TrainerHost)
-        self.hosts = [actor.remote() for _ in range(n_hosts)]
+        self.hosts = [actor.remote(nice=host_nice()) for _ in range(n_hosts)]
         ray.get([host.ping.remote() for host in self.hosts], timeout=120)
         self._owner_host: dict[str, int] = {}
         self._data_refs: dict[int, tuple[weakref.ref, Any]] = {}  # id(data) -> (the data, its object ref)
