@@ -67,8 +67,9 @@ def test_a_teachers_session_keeps_everything_as_left(tmp_path) -> None:
 
         go(page, "Inside the RNN")
         page.wait_for_function(TITLE_HAS, arg=["Step t = 0"], timeout=60_000)
+        settle(page)  # the page has finished drawing: "→" is the button the user sees, not one about to be replaced
         page.get_by_role("button", name="→").first.click()
-        page.wait_for_function(TITLE_HAS, arg=["Step t = 1"], timeout=60_000)
+        page.wait_for_function(TITLE_HAS, arg=["Step t = 1"], timeout=90_000)
         page.get_by_text("Whole sequence").first.click()
         settle(page)
 
