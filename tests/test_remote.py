@@ -16,6 +16,7 @@ from conftest import ROOT
 
 from explorer.data.tasks import TaskSpec, make_task
 from explorer.models import build_model
+from explorer.training.footprint import run_memory_bytes
 from explorer.training.presets import PRESETS
 from explorer.training.remote.host import TrainerHost
 from explorer.training.remote.proxy import RemoteTrainer
@@ -89,6 +90,13 @@ def test_a_proxy_answers_everything_the_pages_read_of_a_trainer(host) -> None:
     assert remote.best_val_loss == pytest.approx(local.best_val_loss)
     torch.testing.assert_close(remote.val_set.inputs, local.val_set.inputs)
     assert remote.initial_config == local.initial_config and remote.model_seed == local.model_seed
+    # The session's memory count reads the host's figure: no snapshot crosses the process boundary for it.
+    fetched = []
+    real_snapshot = host.snapshot
+    host.snapshot = lambda *args: (fetched.append(args), real_snapshot(*args))[1]
+    hosted = dataclasses.replace(run, model=local.model, trainer=local)
+    proxied = dataclasses.replace(run, model=remote.model, trainer=remote)
+    assert run_memory_bytes(proxied) == run_memory_bytes(hosted) and not fetched
 
 
 def test_a_checkpoint_s_progress_moves_with_it(host) -> None:

@@ -28,7 +28,10 @@ def run_memory_bytes(run: Run) -> int:
     if trainer is None:
         return weights
     moments = OPTIMIZER_COPIES.get(trainer.config.optimizer, 2) * weights
-    snapshots = sum(_tensor_bytes(s.values()) for s in trainer.snapshots.values())
+    if getattr(trainer, "remote", False):  # held by its training host: the host says how much (no weights fetched)
+        snapshots = trainer.snapshot_bytes
+    else:
+        snapshots = sum(_tensor_bytes(s.values()) for s in trainer.snapshots.values())
     return weights * 2 + moments + snapshots  # live weights + last good copy, optimizer, snapshots
 
 

@@ -106,6 +106,8 @@ class TrainerHost:
                 "history_version": trainer.history_version, "replace": not same,
                 "best_step": trainer.best_step, "best_val_loss": trainer.best_val_loss,
                 "stopped_early": trainer.stopped_early,
+                "snapshot_bytes": sum(t.nelement() * t.element_size() for snap in trainer.snapshots.values()
+                                      for t in snap.values()),
                 "history": list(trainer.history[n_history:] if same else trainer.history),
                 "val_history": list(trainer.val_history[n_val:] if same else trainer.val_history),
             }

@@ -94,7 +94,8 @@ class RemoteTrainer(MetricsReadout):
             self._val_history += status["val_history"]
         self._version = status["history_version"]
         self._live = {k: status[k] for k in ("status", "message", "step_count", "tokens_seen", "steps_per_second",
-                                             "snapshot_steps", "best_step", "best_val_loss", "stopped_early")}
+                                             "snapshot_steps", "best_step", "best_val_loss", "stopped_early",
+                                             "snapshot_bytes")}
         self._live["config"] = TrainConfig.from_dict(status["config"])
         self._fetched = time.monotonic()
 
@@ -120,6 +121,7 @@ class RemoteTrainer(MetricsReadout):
     best_step = property(lambda self: self._read("best_step"))  # of the lowest validation loss (early stopping)
     best_val_loss = property(lambda self: self._read("best_val_loss"))
     stopped_early = property(lambda self: self._read("stopped_early"))
+    snapshot_bytes = property(lambda self: self._read("snapshot_bytes"))  # what the host's snapshots hold
 
     @property
     def val_set(self) -> Formatted:
