@@ -14,6 +14,7 @@ from explorer.models.pretrained import PretrainedModel, convert
 GOOD = ["great", "superb", "lovely", "moving", "brilliant"]
 BAD = ["awful", "boring", "dull", "terrible", "clumsy"]
 FILLER = ["the", "film", "plot", "was", "a", "and", "actors", "story", "it", "music"]
+SMALL_VOCABULARY = {"good": GOOD[:4], "bad": BAD[:4], "filler": FILLER[:8], "k": 8}  # nine-word sentences
 WORDS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *GOOD, *BAD, *FILLER]
 
 
@@ -35,13 +36,14 @@ def tiny_bert(name: str = "tiny-bert", seed: int = 0) -> tuple[BertModel, Pretra
     return hf, convert(hf, name, tokenizer, source="a test's random BERT")
 
 
-def toy_sentiment(n: int = 240, seed: int = 0):
-    """Sentences of filler words with one sentiment word that decides the label."""
+def toy_sentiment(n: int = 240, seed: int = 0, good: list[str] = GOOD, bad: list[str] = BAD,
+                  filler: list[str] = FILLER, k: int = 6):
+    """Sentences of ``k`` filler words with one sentiment word that decides the label."""
     rng = random.Random(seed)
     texts, labels = [], []
     for i in range(n):
         label = i % 2
-        words = [*rng.choices(FILLER, k=6), rng.choice(GOOD if label else BAD)]
+        words = [*rng.choices(filler, k=k), rng.choice(good if label else bad)]
         rng.shuffle(words)
         texts.append(" ".join(words))
         labels.append(label)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import random
-
 from apptest_helpers import open_page, state
+from finetune_helpers import SMALL_VOCABULARY
+from finetune_helpers import toy_sentiment as toy_sentiment_helper
 
 from explorer.analysis.runs_table import results_table
-from explorer.data.text_tasks import classification_task
 from explorer.training.lecture import comparison_configs
 from explorer.training.run import new_run
 
@@ -31,17 +30,7 @@ def test_compare_page_overlays_runs_and_tabulates() -> None:
 
 
 def _toy_sentiment():
-    rng = random.Random(0)
-    good, bad = ["great", "superb", "lovely", "moving"], ["awful", "boring", "dull", "terrible"]
-    filler = ["the", "film", "plot", "was", "a", "and", "actors", "story"]
-    texts, labels = [], []
-    for i in range(600):
-        label = i % 2
-        words = [*rng.choices(filler, k=8), rng.choice(good if label else bad)]
-        rng.shuffle(words)
-        texts.append(" ".join(words))
-        labels.append(label)
-    return classification_task("toy sentiment", texts, labels, ["negative", "positive"], origin="upload")
+    return toy_sentiment_helper(600, **SMALL_VOCABULARY)
 
 
 def test_lecture_comparison_trains_both_models_on_the_same_data() -> None:

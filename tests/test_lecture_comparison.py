@@ -3,15 +3,13 @@ validation accuracy and its step (the small models overfit), and says which of t
 
 from __future__ import annotations
 
-import random
-
 import pytest
 from apptest_helpers import open_page, state
-from finetune_helpers import tiny_bert
+from finetune_helpers import SMALL_VOCABULARY, tiny_bert
+from finetune_helpers import toy_sentiment as toy_sentiment_helper
 
 from explorer.analysis.lecture_table import lecture_rows, ordering_verdict
 from explorer.analysis.runs_table import results_table
-from explorer.data.text_tasks import classification_task
 from explorer.models.finetune import FinetuneConfig
 from explorer.training.finetune_run import default_train_config, new_finetune_run
 from explorer.training.lecture import LECTURE_MODELS, PRETRAINED_PRESET, comparison_configs
@@ -22,17 +20,7 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def toy_sentiment(n: int = 400):
-    rng = random.Random(0)
-    good, bad = ["great", "superb", "lovely", "moving"], ["awful", "boring", "dull", "terrible"]
-    filler = ["the", "film", "plot", "was", "a", "and", "actors", "story"]
-    texts, labels = [], []
-    for i in range(n):
-        label = i % 2
-        words = [*rng.choices(filler, k=8), rng.choice(good if label else bad)]
-        rng.shuffle(words)
-        texts.append(" ".join(words))
-        labels.append(label)
-    return classification_task("toy sentiment", texts, labels, ["negative", "positive"], origin="upload")
+    return toy_sentiment_helper(n, **SMALL_VOCABULARY)
 
 
 def _with_history(run, accuracies: list[float], every: int = 50):
