@@ -53,3 +53,18 @@ def test_inside_the_rnn_opens_a_trained_model_instead_of_training() -> None:
     at.switch_page("views/home.py").run()
     at.button(key="home.asset.induction_lab").click().run()
     assert not at.exception and len(state(at).runs) == 2
+
+
+def test_home_says_what_it_opened_and_where_to_look() -> None:
+    at = open_page()
+    assert not [s for s in at.success if "Opened" in s.value]
+    at.button(key="home.asset.lecture_lstm").click().run()
+    assert not at.exception, at.exception
+    opened = [s.value for s in at.success if "Opened" in s.value]
+    assert len(opened) == 1 and "step 800" in opened[0] and "validation accuracy" in opened[0], opened
+    links = {link.proto.label: link.proto.page for link in at.get("page_link")}
+    assert links.get("Inside the RNN") == "lstm" and links.get("Embeddings") == "embeddings", links
+    assert at.get("plotly_chart"), "its accuracy curve"
+    at.button(key="home.asset.gpt_reverse").click().run()  # the panel follows the last model opened
+    opened = [s.value for s in at.success if "Opened" in s.value]
+    assert len(opened) == 1 and "Tiny GPT" in opened[0], opened

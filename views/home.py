@@ -3,6 +3,7 @@
 import streamlit as st
 
 from explorer.training.assets import ASSETS, is_available
+from explorer.ui.opened import remember_opened, render_opened
 from explorer.ui.quickstart import QUICK_STARTS, asset_button, room_message, start_quick
 from explorer.ui.state import get_state
 
@@ -25,12 +26,13 @@ for col, (key, (title, _spec, preset)) in zip(cols, QUICK_STARTS.items()):
 st.subheader("Open a trained model (instant)")
 st.caption("Ready-trained models that ship with the app, with their training curves and snapshots: open one and "
            "look inside at once, or train it further.")
+render_opened()
 available = [key for key in ASSETS if is_available(key)]
 for row in range(0, len(available), 3):
     cols = st.columns(3)
     for col, key in zip(cols, available[row:row + 3]):
         with col:
-            asset_button((key,), f"home.asset.{key}", f"⚡ {ASSETS[key].short}")
+            asset_button((key,), f"home.asset.{key}", f"⚡ {ASSETS[key].short}", on_open=remember_opened)
             st.caption(ASSETS[key].about)
 
 st.subheader("The pages")
