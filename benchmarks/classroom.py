@@ -6,9 +6,10 @@ the whole window), then every few seconds changes page or steps the RNN view, an
 as a browser's timers would. Ten seconds into the window one student in ten goes quiet (a hidden tab: no ticks,
 no clicks) and is checked at the end. Printed for N = 1, 10, 30: errors, steps per student (min / median / max,
 min ÷ median), rerun round trips p50/p95 (client-measured: server time plus the local transfer), server RSS
-(with any worker processes), the simulator's own CPU, and the throughput of all students together against two
-bare training processes of the same model on this machine (the machine's limit). Also: opening a ready-trained
-model from Home and reaching the gates view while the students train (a latecomer's fresh session).
+(with any worker processes), the CPU of the web server and of its training processes, the simulator's own CPU,
+and the throughput of all students together against two bare training processes of the same model on this
+machine (the machine's limit). Also: opening a ready-trained model from Home and reaching the gates view while the
+students train (a latecomer's fresh session).
 
 The server runs as the README's "For a class" serves one: class mode (its limits, training in Ray worker processes,
 one per core); CLASSROOM_CLASS_MODE=0 measures the laptop default (training threads in the server process).
@@ -187,7 +188,7 @@ def session(n: int, port: int, bare: float) -> dict:
         for k, student in enumerate(students):
             if k % 10 == 9 or n == 1:  # a hidden tab (alone: the only student, after 10 s)
                 student.quiet_from = 10.0
-        cpu_before = me.cpu_times()
+        cpu_before, server_before = me.cpu_times(), server.cpu_seconds()
         start = time.monotonic()
         rss_peak = server.rss_gb()
         first = [final_steps(s) for s in students]
@@ -201,7 +202,7 @@ def session(n: int, port: int, bare: float) -> dict:
             time.sleep(2)
         elapsed = time.monotonic() - start
         last = [final_steps(s) for s in students]
-        cpu_after = me.cpu_times()
+        cpu_after, server_after = me.cpu_times(), server.cpu_seconds()
         steps = [b - a for a, b in zip(first, last)]
         reruns = [r for s in students for r in s.reruns]
         errors = [e for s in students for e in s.errors] + instant_problems
@@ -216,7 +217,10 @@ def session(n: int, port: int, bare: float) -> dict:
                 "rerun_p95_s": round(percentile(reruns, 95), 3) if reruns else None,
                 "rss_gb": round(rss_peak, 2), "throughput_ratio": round(sum(steps) / elapsed / bare, 3),
                 "hidden_tab_steps_min": min(quiet) if quiet else None,
-                "simulator_cpu_cores": round(sim_cpu, 3), "instant_open_s": round(instant_s, 2)}
+                "simulator_cpu_cores": round(sim_cpu, 3),
+                "web_server_cpu_cores": round((server_after[0] - server_before[0]) / elapsed, 2),
+                "training_cpu_cores": round((server_after[1] - server_before[1]) / elapsed, 2),
+                "instant_open_s": round(instant_s, 2)}
     finally:
         server.stop()
 

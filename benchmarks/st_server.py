@@ -35,6 +35,20 @@ class Server:
         proc = psutil.Process(self.proc.pid)
         return sum(p.memory_info().rss for p in [proc, *proc.children(recursive=True)]) / 2**30
 
+    def cpu_seconds(self) -> tuple[float, float]:
+        """CPU time so far (user + system): the web server's own process, and all its descendants together
+        (in class mode: Ray and its training hosts)."""
+        proc = psutil.Process(self.proc.pid)
+
+        def used(p: psutil.Process) -> float:
+            try:
+                times = p.cpu_times()
+            except psutil.NoSuchProcess:
+                return 0.0
+            return times.user + times.system
+
+        return used(proc), sum(used(child) for child in proc.children(recursive=True))
+
     def stop(self) -> None:
         self.proc.terminate()
         try:

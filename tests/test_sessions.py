@@ -62,3 +62,18 @@ def test_saved_checkpoints_are_bounded_and_the_user_is_told(monkeypatch) -> None
         session.keep_checkpoint(f"run @ step {k}", bytes(10))
     assert list(session.saved) == ["run @ step 2", "run @ step 3", "run @ step 4"]
     assert "run @ step 1" in session.notice and "Download" in session.notice
+
+
+def test_live_redraws_slow_down_as_more_sessions_train(monkeypatch) -> None:
+    """One session alone redraws every second; thirty training sessions share REDRAWS_PER_S redraws a second."""
+    from explorer.ui import live
+
+    monkeypatch.setattr(live, "_training_sessions", {})
+    assert live.note_training("alone", True, now=0.0) == 1 and live.tick_s(1) == live.TICK_S
+    for k in range(29):
+        live.note_training(f"student {k}", True, now=1.0)
+    count = live.note_training(None, False, now=2.0)
+    assert count == 30 and live.tick_s(count) == 30 / live.REDRAWS_PER_S
+    live.note_training("student 0", False, now=3.0)  # its run stopped
+    assert live.note_training(None, False, now=3.0) == 29
+    assert live.note_training(None, False, now=20.0) == 0  # nobody redrew for longer than _SEEN_FOR_S: gone

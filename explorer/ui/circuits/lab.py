@@ -26,7 +26,7 @@ from explorer.training.run import Run
 from explorer.training.snapshots import model_at, snapshot_steps
 from explorer.ui.figure import show_figure
 from explorer.ui.frozen import frozen_model
-from explorer.ui.live import TICK_S
+from explorer.ui.live import live_tick_s
 from explorer.ui.quickstart import asset_button, run_button
 from explorer.ui.state import get_state
 from explorer.ui.widget_state import seed_choice, set_value
@@ -123,7 +123,7 @@ def render_lab() -> None:
 
 def _live(run: Run) -> None:
     _controls(run)
-    interval = TICK_S * 2 if run.trainer.is_running else None
+    interval = live_tick_s(2) if run.trainer.is_running else None
 
     @st.fragment(run_every=interval)
     def live() -> None:

@@ -13,7 +13,7 @@ from explorer.figures.training import training_curves
 from explorer.training.glove_preset import DATA, MAX_LEN, STEPS, VARIANTS, VOCAB, latest_group, make_runs
 from explorer.ui import loaders
 from explorer.ui.figure import show_figure
-from explorer.ui.live import TICK_S
+from explorer.ui.live import live_tick_s
 from explorer.ui.state import NoRoom, get_state
 
 START = "compare.glove.start"
@@ -87,7 +87,7 @@ def _overlay() -> None:
         return
     running = any(r.trainer.is_running for r in group.values())
 
-    @st.fragment(run_every=TICK_S * 2 if running else None)
+    @st.fragment(run_every=live_tick_s(2) if running else None)
     def live() -> None:
         current = latest_group(list(get_state().runs.values()))
         metric = st.radio("Curve", ["accuracy", "loss"], key=METRIC, horizontal=True)

@@ -11,7 +11,7 @@ from explorer.training.run import Run
 from explorer.ui.compare.lecture import render_lecture_table
 from explorer.ui.figure import show_figure
 from explorer.ui.finetuned import COMPARE_RUNS
-from explorer.ui.live import TICK_S
+from explorer.ui.live import live_tick_s
 from explorer.ui.state import get_state
 from explorer.ui.widget_state import seed_choice, seed_many, set_value
 
@@ -46,7 +46,7 @@ def pick_runs(runs: list[Run]) -> list[Run]:
 def render_runs(chosen: list[Run]) -> None:
     """Curves and tables, redrawn while any of the chosen runs trains."""
 
-    @st.fragment(run_every=TICK_S * 2 if any(r.trainer.is_running for r in chosen) else None)
+    @st.fragment(run_every=live_tick_s(2) if any(r.trainer.is_running for r in chosen) else None)
     def curves() -> None:
         present = [r for r in chosen if r.id in get_state().runs]
         seed_choice(METRIC, METRICS)

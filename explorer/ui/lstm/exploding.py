@@ -9,7 +9,7 @@ from explorer.analysis.gradients import spectra
 from explorer.figures.gradients import clipping_figure
 from explorer.training.clipping_pair import CLIP, LR, SCALE, SPEC, STEPS, make_pair, pair_of, story
 from explorer.ui.figure import show_figure
-from explorer.ui.live import TICK_S
+from explorer.ui.live import live_tick_s
 from explorer.ui.loaders import generated_task
 from explorer.ui.state import NoRoom, get_state
 
@@ -49,7 +49,7 @@ def render_exploding() -> None:
     radius = spectra(next(iter(pair.values())).trainer.load_snapshot(0)["rnn.weight_hh_l0"], "rnn")[0].radius
     running = any(r.trainer.is_running for r in pair.values())
 
-    @st.fragment(run_every=TICK_S * 2 if running else None)
+    @st.fragment(run_every=live_tick_s(2) if running else None)
     def live() -> None:
         current = pair_of(list(get_state().runs.values()))
         frames = {label: run.trainer.metrics_frame() for label, run in current.items()}

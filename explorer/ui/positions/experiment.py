@@ -24,7 +24,7 @@ from explorer.training.position_experiment import (
     results,
 )
 from explorer.ui.figure import show_figure
-from explorer.ui.live import TICK_S
+from explorer.ui.live import live_tick_s
 from explorer.ui.quickstart import asset_button, run_button
 from explorer.ui.state import NoRoom, get_state
 from explorer.ui.widget_state import seed, seed_choice, seed_many
@@ -109,7 +109,7 @@ def _results(spec: ExperimentSpec) -> None:
     group_now = group_runs(list(get_state().runs.values())).get(spec, {})
     running = any(r.trainer.is_running for r in group_now.values())
 
-    @st.fragment(run_every=TICK_S * 2 if running else None)
+    @st.fragment(run_every=live_tick_s(2) if running else None)
     def live() -> None:
         group = group_runs(list(get_state().runs.values())).get(spec, {})
         if not group:

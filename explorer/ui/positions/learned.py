@@ -11,7 +11,7 @@ from explorer.figures.positions.tables import formation_figure, projection_figur
 from explorer.training.run import Run
 from explorer.training.snapshots import snapshot_steps
 from explorer.ui.figure import show_figure
-from explorer.ui.live import TICK_S
+from explorer.ui.live import live_tick_s
 from explorer.ui.positions.common import MINILM, Chosen, choose, installed_pretrained, offer_gpt
 from explorer.ui.state import get_state
 from explorer.ui.widget_state import seed, seed_choice
@@ -77,7 +77,7 @@ def _formation(chosen: Chosen, n_used: int) -> None:
     st.subheader("How the table forms during training")
     training = run.trainer.is_running
 
-    @st.fragment(run_every=TICK_S * 4 if training else None)
+    @st.fragment(run_every=live_tick_s(4) if training else None)
     def formation() -> None:
         steps = snapshot_steps(run)
         state = get_state()

@@ -21,7 +21,7 @@ from explorer.training.bottleneck import (
 from explorer.training.run import Run, describe_model
 from explorer.ui.figure import show_figure
 from explorer.ui.frozen import frozen_model
-from explorer.ui.live import TICK_S
+from explorer.ui.live import live_tick_s
 from explorer.ui.loaders import generated_task
 from explorer.ui.state import NoRoom, get_state
 from explorer.ui.widget_state import seed_choice
@@ -76,7 +76,7 @@ def _live(group: dict[str, Run]) -> None:
     running = any(r.trainer is not None and r.trainer.is_running for r in group.values())
     seed_choice(METRIC, METRICS, METRICS[0])
 
-    @st.fragment(run_every=TICK_S * 2 if running else None)
+    @st.fragment(run_every=live_tick_s(2) if running else None)
     def live() -> None:
         current = latest_group(list(get_state().runs.values()))
         if not current:

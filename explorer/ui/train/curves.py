@@ -9,14 +9,14 @@ import streamlit as st
 from explorer.figures.training import training_curves
 from explorer.training.run import Run
 from explorer.ui.figure import show_figure
-from explorer.ui.live import TICK_S
+from explorer.ui.live import live_tick_s
 from explorer.ui.state import get_state
 from explorer.ui.train.training_fields import mark_best, render_schedule
 
 
 def render_live(run: Run) -> None:
     """Curves that follow training; only this fragment reruns on each tick."""
-    interval = TICK_S if run.trainer and run.trainer.is_running else None
+    interval = live_tick_s() if run.trainer and run.trainer.is_running else None
 
     @st.fragment(run_every=interval)
     def live() -> None:
