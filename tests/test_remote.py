@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 
 import pytest
 import torch
@@ -99,12 +100,39 @@ def test_a_proxy_answers_everything_the_pages_read_of_a_trainer(host) -> None:
     assert run_memory_bytes(proxied) == run_memory_bytes(hosted) and not fetched
 
 
+def test_snapshots_thinned_by_the_host_meanwhile_are_left_out_not_an_error(host) -> None:
+    """The proxy's list of snapshot steps is up to REFRESH_S old; the host may thin one in between."""
+    run = _run()
+    remote = _proxy(host, run)
+    remote.step_through(20)
+    wait_until(lambda: remote.status == "paused", timeout=30, what="twenty steps in the host")
+    listed = sorted(remote.snapshots)
+    assert listed[:4] == [0, 5, 10, 15]
+    hosted = host._trainers[run.id]
+    hosted.snapshots = {s: w for s, w in hosted.snapshots.items() if s != 10}  # thinned after the last status
+    calls = []
+    real = host.snapshots_at
+    host.snapshots_at = lambda *args: (calls.append(args), real(*args))[1]
+    got = remote.load_snapshots(listed)
+    assert sorted(got) == [s for s in listed if s != 10] and len(calls) == 1, "one call, the thinned step left out"
+    torch.testing.assert_close(got[15]["embed.weight"], hosted.snapshots[15]["embed.weight"], atol=0, rtol=0)
+    remote._fetched = time.monotonic()  # the status still lists step 10
+    with pytest.raises(KeyError):
+        remote.load_snapshot(10)
+    assert 10 not in remote.snapshots, "the failed read refreshed the list"
+    assert sorted(hosted.load_snapshots([0, 10, 15])) == [0, 15]
+
+
 def test_a_checkpoint_s_progress_moves_with_it(host) -> None:
     run = _run()
-    run.trainer.step(n_steps=7)
+    run.trainer.step(n_steps=12)
     remote = _proxy(host, run)
-    remote.restore_progress(run.trainer.step_count, run.trainer.history, run.trainer.val_history)
-    assert remote.step_count == 7 and len(remote.history) == 7 and remote.status == "paused"
+    remote.restore_progress(run.trainer.step_count, run.trainer.history, run.trainer.val_history,
+                            dict(run.trainer.snapshots))
+    assert remote.step_count == 12 and len(remote.history) == 12 and remote.status == "paused"
+    assert sorted(remote.snapshots) == [0, 5, 10, 12], "a ready-trained model keeps its snapshots in a host"
+    torch.testing.assert_close(remote.load_snapshot(5)["embed.weight"], run.trainer.snapshots[5]["embed.weight"])
+    assert remote.best_step == run.trainer.best_step == 10
 
 
 def test_two_sessions_train_in_two_processes_with_ray() -> None:

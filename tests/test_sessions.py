@@ -53,6 +53,19 @@ def test_the_memo_is_bounded_by_memory_as_well_as_count(monkeypatch) -> None:
     assert state_module.size_in_bytes({"a": [np.zeros(10)], "b": 3}) == 80
 
 
+def test_a_class_session_keeps_fewer_computed_views() -> None:
+    import numpy as np
+
+    from explorer.training.limits import CLASS
+    from explorer.ui import state as state_module
+
+    session = state_module.SessionState(limits=CLASS)
+    for k in range(30):
+        session.remember(("view", k), lambda: np.zeros(4 * 2**20 // 8))  # 4 MB each
+    kept = sum(session.memo_bytes.values())
+    assert kept <= CLASS.max_results_mb * 2**20 < state_module.MAX_MEMO_BYTES and ("view", 29) in session.memo
+
+
 def test_saved_checkpoints_are_bounded_and_the_user_is_told(monkeypatch) -> None:
     from explorer.ui import state as state_module
 

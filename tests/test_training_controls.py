@@ -115,3 +115,33 @@ def test_early_stopping_restores_exactly_the_best_steps_weights() -> None:
         assert torch.equal(value, trainer.snapshots[best][name]), name
     assert f"step {best}" in trainer.message and "restored" in trainer.message
     assert trainer.evaluate()["val_loss"] == pytest.approx(losses[best], rel=1e-5)
+
+
+def test_a_run_opened_again_keeps_its_best_step_and_its_snapshots() -> None:
+    """Save a run with early stopping before it stops, open the checkpoint: the validation minimum so far, its
+    weights (from the snapshots) and the earlier snapshots come back, and training on stops at the same step."""
+    from explorer.training.checkpoints import checkpoint_from_trainer, from_bytes, to_bytes
+    from explorer.training.run import run_from_checkpoint
+
+    data = make_task(TaskSpec(name="reverse", seq_len=6, n_symbols=10, n_train=40, n_val=200))
+    config = TrainConfig(lr=1e-2, max_steps=3000, eval_every=10, snapshot_every=10, max_snapshots=1000,
+                         batch_size=40, early_stopping=True, patience=3)
+    trainer = Trainer(build_model(_lstm(data.tokenizer.vocab_size, hidden=128)), data, config)
+    trainer.start()
+    trainer.step(n_steps=3000)
+    assert trainer.stopped_early
+    best, stop = trainer.best_step, trainer.step_count
+
+    again = Trainer(build_model(_lstm(data.tokenizer.vocab_size, hidden=128)), data, config)
+    again.start()
+    again.step(n_steps=stop - config.eval_every)  # one evaluation before the stop
+    run = run_from_checkpoint(from_bytes(to_bytes(checkpoint_from_trainer(again, "r", with_snapshots=True),
+                                                  snapshot_dtype=torch.float32)))
+    opened = run.trainer
+    assert opened.best_step == best and opened.best_val_loss == pytest.approx(trainer.best_val_loss)
+    assert sorted(opened.snapshots) == sorted(again.snapshots)
+    opened.start()
+    opened.step(n_steps=3000)
+    assert opened.stopped_early and opened.step_count == stop and opened.best_step == best
+    for name, value in opened.model.state_dict().items():
+        torch.testing.assert_close(value, trainer.snapshots[best][name], atol=1e-6, rtol=0)

@@ -106,9 +106,10 @@ def token_points(W_E: np.ndarray, tokenizer: Tokenizer, counts: np.ndarray) -> P
 
 def embedding_table(run: Run, step: int) -> np.ndarray:
     """W_E [d_vocab, d_embed] at a kept snapshot, or the live weights for any other step."""
-    if run.trainer is not None and step in run.trainer.snapshots:
-        weights = run.trainer.load_snapshot(step)
-    elif run.trainer is not None:
+    kept = run.trainer.load_snapshots([step]) if run.trainer is not None else {}
+    if step in kept:
+        weights = kept[step]
+    elif run.trainer is not None:  # not a snapshot, or thinned a moment ago: the live weights
         weights = run.trainer.current_weights()
     else:
         weights = run.model.state_dict()

@@ -60,17 +60,21 @@ class HookedModel(nn.Module):
         *args,
         names_filter: Callable[[str], bool] | None = None,
         detach: bool = True,
+        cache_dtype: torch.dtype | None = None,
         **kwargs,
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Run the model and record every hook point's activation.
 
         Returns ``(logits, cache)``. With ``detach=False`` the cached tensors stay in the autograd
-        graph (for gradients with respect to activations).
+        graph (for gradients with respect to activations). ``cache_dtype`` (e.g. ``torch.float16``) stores each
+        activation converted as it is recorded: a long input's attention patterns then take half the memory,
+        at their peak too.
         """
         cache: dict[str, torch.Tensor] = {}
 
         def record(tensor: torch.Tensor, name: str) -> None:
-            cache[name] = tensor.detach() if detach else tensor
+            kept = tensor.detach() if detach else tensor
+            cache[name] = kept if cache_dtype is None else kept.to(cache_dtype)
 
         selector = names_filter if names_filter is not None else (lambda _name: True)
         context = torch.no_grad() if detach else _null_context()

@@ -18,6 +18,7 @@ from explorer.training.config import TrainConfig
 class Limits:
     max_runs: int = 8
     max_session_mb: int = 400
+    max_results_mb: int = 512  # what the session's pages keep computed (records, figures); the oldest go first
     max_parameters: int = 30_000_000
     max_steps: int = 1_000_000
     max_upload_mb: int = 10
@@ -33,11 +34,12 @@ class Limits:
             raise ValueError(f"The step target is {train.max_steps:,}; this server allows {self.max_steps:,}.")
 
     def describe(self) -> str:
-        return (f"at most {self.max_runs} runs and {self.max_session_mb} MB per session, models up to "
+        return (f"at most {self.max_runs} runs and {self.max_session_mb} MB per session (and {self.max_results_mb} MB "
+                "of computed views), models up to "
                 f"{self.max_parameters / 1e6:g} M parameters and {self.max_steps:,} steps, uploads up to "
                 f"{self.max_upload_mb} MB" + ("" if self.hub_downloads else ", no Hugging Face downloads"))
 
 
 LAPTOP = Limits()
-CLASS = Limits(max_runs=4, max_session_mb=150, max_parameters=2_000_000, max_steps=20_000, max_upload_mb=2,
-               hub_downloads=False)
+CLASS = Limits(max_runs=4, max_session_mb=150, max_results_mb=64, max_parameters=2_000_000, max_steps=20_000,
+               max_upload_mb=2, hub_downloads=False)

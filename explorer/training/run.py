@@ -174,8 +174,7 @@ def run_from_checkpoint(ckpt: Checkpoint) -> Run:
         except ValueError:
             trainer = None  # the task no longer fits the model: inspect only
         if trainer is not None:
-            trainer.restore_progress(ckpt.step, ckpt.history, ckpt.val_history)
-            trainer.snapshots.update({step: weights for step, weights in ckpt.snapshots.items() if step != ckpt.step})
+            trainer.restore_progress(ckpt.step, ckpt.history, ckpt.val_history, ckpt.snapshots)
     return Run(id=next_run_id(), name=ckpt.name, preset=ckpt.preset, model=trainer.model if trainer else model,
                tokenizer=ckpt.tokenizer, data=data, trainer=trainer, origin="checkpoint")
 

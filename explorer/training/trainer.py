@@ -178,15 +178,21 @@ class Trainer(LiveControl, MetricsReadout):
             self._load_state(fresh)
             self._start_fresh()
 
-    def restore_progress(self, step: int, history: list[dict], val_history: list[dict]) -> None:
-        """Continue a run loaded from a checkpoint: its step count and metrics (the weights are already loaded).
-        Reset still returns to the seeded initial weights, not to the checkpoint's."""
+    def restore_progress(self, step: int, history: list[dict], val_history: list[dict],
+                         snapshots: dict[int, dict[str, torch.Tensor]] | None = None) -> None:
+        """Continue a run loaded from a checkpoint (or moved to a training host): its step count, metrics, earlier
+        snapshots and early-stopping watch (the weights are already loaded). Reset still returns to the seeded
+        initial weights, not to the checkpoint's."""
         self._reseed_initial_state()
         self.step_count = step
         self.history, self.val_history = list(history), list(val_history)
         self.history_version += 1
-        self.snapshots = {step: self._cpu_state()}
+        earlier = {s: w for s, w in (snapshots or {}).items() if s < step}
+        self.snapshots = {**dict(sorted(earlier.items())), step: self._cpu_state()}
         self._good_state, self._good_step = self._cpu_state(), step
+        self.watch = ValidationWatch(self.config.patience, self.config.early_stopping)
+        for row in self.val_history:  # the minimum so far, with its weights where a snapshot of its step is kept
+            self.watch.update(row["step"], row["val_loss"], lambda s=row["step"]: self.snapshots.get(s))
         self.status = "paused" if step < self.config.max_steps else "done"
         self.message = "" if self.status == "paused" else f"Reached the step target ({self.config.max_steps})."
 
@@ -202,6 +208,11 @@ class Trainer(LiveControl, MetricsReadout):
     def load_snapshot(self, step: int) -> dict[str, torch.Tensor]:
         """The weights recorded at ``step`` (a CPU state dict); KeyError if none was kept."""
         return self.snapshots[step]
+
+    def load_snapshots(self, steps: list[int]) -> dict[int, dict[str, torch.Tensor]]:
+        """The weights at each of ``steps`` that is still kept (training may thin snapshots meanwhile)."""
+        kept = self.snapshots  # one look: thinning replaces the dict, it never edits this one
+        return {s: kept[s] for s in steps if s in kept}
 
     # ----------------------------------------------------------------- training
     def step(self, n_steps: int | None = None, time_budget_s: float | None = None,

@@ -3,8 +3,8 @@
 On when ``EXPLORER_CLASS_MODE=1`` or ``.streamlit/secrets.toml`` has a ``[class]`` section with ``enabled = true``.
 That section may also set ``teacher_code`` (a session that types it gets the laptop's limits), ``allow_hub = true``
 (Hugging Face downloads stay on), and any of the limits in explorer.training.limits (``max_runs``,
-``max_session_mb``, ``max_parameters``, ``max_steps``, ``max_upload_mb``). Class mode also trains in worker
-processes unless ``EXPLORER_TRAIN_BACKEND`` says otherwise.
+``max_session_mb``, ``max_results_mb``, ``max_parameters``, ``max_steps``, ``max_upload_mb``). Class mode also
+trains in worker processes unless ``EXPLORER_TRAIN_BACKEND`` says otherwise.
 """
 
 from __future__ import annotations

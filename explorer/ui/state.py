@@ -27,7 +27,7 @@ from explorer.training.remote.pool import backend, get_pool
 from explorer.training.run import Run
 from explorer.training.scheduler import get_scheduler
 from explorer.ui.class_mode import session_limits
-from explorer.ui.runtime import session_alive_check, session_id
+from explorer.ui.runtime import LARGE_RESULT_BYTES, release_freed_memory, session_alive_check, session_id
 
 STATE_KEY = "explorer_state"
 MAX_MEMO = 64
@@ -178,10 +178,14 @@ class SessionState:
                 self.memo.move_to_end(key)
                 return self.memo[key]
         value = compute()
+        nbytes = size_in_bytes(value)
+        if nbytes >= LARGE_RESULT_BYTES:
+            release_freed_memory()  # what computing it needed beyond what it keeps
         with self._lock:
             self.memo[key] = value
-            self.memo_bytes[key] = size_in_bytes(value)
-            while len(self.memo) > 1 and (len(self.memo) > MAX_MEMO or sum(self.memo_bytes.values()) > MAX_MEMO_BYTES):
+            self.memo_bytes[key] = nbytes
+            cap = min(MAX_MEMO_BYTES, self.limits.max_results_mb * 2**20)
+            while len(self.memo) > 1 and (len(self.memo) > MAX_MEMO or sum(self.memo_bytes.values()) > cap):
                 oldest, _ = self.memo.popitem(last=False)
                 self.memo_bytes.pop(oldest, None)
         return value

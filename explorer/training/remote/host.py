@@ -124,6 +124,10 @@ class TrainerHost:
     def snapshot(self, run_id: str, step: int) -> dict[str, torch.Tensor]:
         return _cpu(self._trainer(run_id).load_snapshot(step))
 
+    def snapshots_at(self, run_id: str, steps: list[int]) -> dict[int, dict[str, torch.Tensor]]:
+        """The snapshots of ``steps`` still kept, in one call (a page that reads many asks once)."""
+        return {s: _cpu(w) for s, w in self._trainer(run_id).load_snapshots(steps).items()}
+
     def owners(self) -> dict[str, dict]:
         return self.scheduler.owners()
 

@@ -96,7 +96,8 @@ class TrainingPool:
         status = call("create", run.id, owner, config, local.config.to_dict(), self._data_ref(run.data),
                       local.model_seed, local.current_weights())
         if local.step_count or local.history:
-            call("control", run.id, "restore_progress", local.step_count, local.history, local.val_history)
+            call("control", run.id, "restore_progress", local.step_count, local.history, local.val_history,
+                 dict(local.snapshots))  # a ready-trained model's snapshots: scrubbing through training still works
             status = call("status", [run.id], {})[run.id]
         model = build_model(run.config, seed=None)
         model.load_state_dict(local.current_weights())

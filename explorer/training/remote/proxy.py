@@ -37,11 +37,29 @@ class RemoteSnapshots(Mapping):
         if step not in self._trainer.snapshot_steps:
             raise KeyError(step)
         if step not in self._cache:
-            self._cache[step] = self._trainer.call("snapshot", step)
-            while len(self._cache) > KEPT_SNAPSHOTS:
-                self._cache.popitem(last=False)
+            try:
+                weights = self._trainer.call("snapshot", step)
+            except KeyError:  # thinned by the host since the last status: as if it had never been listed
+                self._trainer.refresh(force=True)
+                raise KeyError(step) from None
+            self._keep(step, weights)
         self._cache.move_to_end(step)
         return self._cache[step]
+
+    def many(self, steps: list[int]) -> dict[int, dict[str, torch.Tensor]]:
+        """The weights of each of ``steps`` the host still keeps: those not kept here fetched in one call."""
+        missing = [s for s in steps if s not in self._cache]
+        fetched = self._trainer.call("snapshots_at", missing) if missing else {}
+        found = {s: self._cache[s] if s in self._cache else fetched[s] for s in steps
+                 if s in self._cache or s in fetched}
+        for step, weights in fetched.items():
+            self._keep(step, weights)
+        return found
+
+    def _keep(self, step: int, weights: dict[str, torch.Tensor]) -> None:
+        self._cache[step] = weights
+        while len(self._cache) > KEPT_SNAPSHOTS:
+            self._cache.popitem(last=False)
 
     def __iter__(self) -> Iterator[int]:
         return iter(self._trainer.snapshot_steps)
@@ -187,8 +205,9 @@ class RemoteTrainer(MetricsReadout):
     def clear_divergence(self) -> None:
         self._control("clear_divergence")
 
-    def restore_progress(self, step: int, history: list[dict], val_history: list[dict]) -> None:
-        self._control("restore_progress", step, history, val_history)
+    def restore_progress(self, step: int, history: list[dict], val_history: list[dict],
+                         snapshots: dict[int, dict[str, torch.Tensor]] | None = None) -> None:
+        self._control("restore_progress", step, history, val_history, snapshots)
 
     def fail(self, message: str) -> None:
         self._control("pause")
@@ -210,3 +229,7 @@ class RemoteTrainer(MetricsReadout):
 
     def load_snapshot(self, step: int) -> dict[str, torch.Tensor]:
         return self.snapshots[step]
+
+    def load_snapshots(self, steps: list[int]) -> dict[int, dict[str, torch.Tensor]]:
+        """As :meth:`Trainer.load_snapshots`: the ones of ``steps`` the host still keeps."""
+        return self.snapshots.many(list(steps))

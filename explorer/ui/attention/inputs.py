@@ -1,6 +1,6 @@
 """What the Attention page looks at: the chosen model's attention on the user's text, cached.
 
-Pretrained models: one result per (model, text), shared by every session (``st.cache_resource``: the result is
+Pretrained models: one result per (model, text), shared by every session (a byte-bounded shared cache: the result is
 never modified). Runs of the session: memoised per session by (run id, step, text), so a training run is shown
 at its current weights.
 """
@@ -21,6 +21,7 @@ from explorer.ui.finetuned import merged_model
 from explorer.ui.frozen import frozen_model
 from explorer.ui.model_picker import Subject
 from explorer.ui.pretrained_loader import get_pretrained, loaded_model
+from explorer.ui.shared_cache import shared
 from explorer.ui.state import get_state
 
 MAX_TOKENS = 512  # the page's limit for any model: MiniLM's context, and what a browser draws smoothly
@@ -90,9 +91,9 @@ def record_run(run: Run, text: str, target: str = "") -> Recorded:
 
 
 # --------------------------------------------------------------------------------------------- pretrained
-# Shared by every session (the same text gives the same patterns); a 30-layer model on 512 tokens holds a few
-# hundred MB of patterns, so only a few are kept, and not for long.
-@st.cache_resource(max_entries=3, ttl=1800, show_spinner=False)
+# Shared by every session (the same text gives the same patterns), bounded in bytes: MiniLM on 512 tokens keeps
+# 75 MB of patterns and scores in half precision, a 30-layer model on 512 tokens 280 MB (computed, not kept).
+@shared(max_mb=128)
 def _pretrained_record(name: str, text: str) -> Recorded:
     model = loaded_model(name)  # already loaded by record_pretrained (no Streamlit element in a cached function)
     notices = []

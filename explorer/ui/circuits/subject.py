@@ -23,6 +23,7 @@ from explorer.ui.finetuned import merged_model
 from explorer.ui.frozen import frozen_model
 from explorer.ui.model_picker import offered_pretrained, pick_subject
 from explorer.ui.pretrained_loader import get_pretrained, loaded_model
+from explorer.ui.shared_cache import shared
 from explorer.ui.state import get_state
 
 MODEL = "circuits.model"
@@ -154,7 +155,7 @@ COMPUTE: dict[str, Callable[..., Any]] = {
 }
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
+@shared(max_mb=64)
 def _pretrained_result(name: str, what: str, params: tuple) -> Any:
     return COMPUTE[what](loaded_model(name), *params)  # loaded (with its spinner) by choose_model
 

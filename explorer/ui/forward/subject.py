@@ -1,6 +1,6 @@
 """The Forward pass page's model and input, and its recordings (cached: a rerun never runs the model again).
 
-Pretrained models: one recording per (model, text, layer), shared by every session (``st.cache_resource``: never
+Pretrained models: one recording per (model, text, layer), shared by every session (a byte-bounded shared cache: never
 modified). Runs of the session: memoised per session by (run, step, text, layer), from the run's frozen copy, so a
 training run is shown at its current weights.
 """
@@ -21,6 +21,7 @@ from explorer.training.run import Run, describe_model
 from explorer.ui.frozen import frozen_model
 from explorer.ui.model_picker import Subject, offered_pretrained, pick_subject
 from explorer.ui.pretrained_loader import get_pretrained, loaded_model
+from explorer.ui.shared_cache import shared
 from explorer.ui.state import get_state
 from explorer.ui.widget_state import seed
 
@@ -163,14 +164,14 @@ def describe(walk: Walk) -> str:
 
 
 # --------------------------------------------------------------------------------------------- recordings
-@st.cache_resource(max_entries=4, ttl=1800, show_spinner=False)
+@shared(max_mb=32)
 def _pretrained_residuals(name: str, text: str) -> ResidualRecord:
     model = loaded_model(name)
     tokens = model.to_tokens(text, max_tokens=MAX_TOKENS)
     return record_residuals(model, tokens, model.to_str_tokens(tokens), name=name)
 
 
-@st.cache_resource(max_entries=6, ttl=1800, show_spinner=False)
+@shared(max_mb=64)
 def _pretrained_layer(name: str, text: str, layer: int) -> LayerRecord:
     model = loaded_model(name)
     tokens = model.to_tokens(text, max_tokens=MAX_TOKENS)

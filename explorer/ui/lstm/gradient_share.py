@@ -99,7 +99,7 @@ def history(run: Run, steps: list[int], layer: int | None = None) -> pd.DataFram
         kept = sorted(set(kept[::stride]) | {kept[-1]})
     key = (run.id, tuple(kept), "first-step share over training", layer)
     return get_state().remember(key, lambda: first_step_over_training(
-        run.config, {s: run.trainer.load_snapshot(s) for s in kept}, probe, layer))
+        run.config, run.trainer.load_snapshots(kept), probe, layer))
 
 
 def names(trio: dict[str, Run]) -> dict[str, str]:

@@ -215,7 +215,7 @@ def _eigenvalues(run: Run, chosen: ChosenInput, layer: int) -> None:
     with right:
         if len(steps) > 1:
             history = state.remember((run.id, tuple(steps), "radius history", layer),
-                                     lambda: radius_history({s: run.trainer.load_snapshot(s) for s in steps}, cell,
+                                     lambda: radius_history(run.trainer.load_snapshots(steps), cell,
                                                             layer))
             show_figure(radius_history_figure(history, step), "lstm.grad.radius", f"{run.name} spectral radius")
         else:
@@ -235,7 +235,7 @@ def _over_training(run: Run, chosen: ChosenInput, layer: int, steps: list[int]) 
         st.caption("The gradient share at every snapshot takes a few seconds for this model: press the button.")
         return
     frame = state.remember(key, lambda: shares_over_training(
-        run.config, {s: run.trainer.load_snapshot(s) for s in steps}, probe, layer))
+        run.config, run.trainer.load_snapshots(steps), probe, layer))
     show_figure(gradients_over_training_figure(frame, f"{run.name}: share of the gradient reaching each step",
                                                "log₁₀ share"), "lstm.grad.training",
                 f"{run.name} gradients over training")
