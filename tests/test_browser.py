@@ -27,9 +27,12 @@ def test_one_click_training_grows_the_loss_curve_offline(tmp_path) -> None:
     with lecture_lstm_training(tmp_path, blocked) as page:
         page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length > 0")
         first = curve_points(page)
+        still_training = page.get_by_role("button", name="Pause").first.is_enabled()
         page.wait_for_timeout(4000)
         later = curve_points(page)
-        assert later > first > 0, (first, later)
+        # The lecture LSTM learns brackets in about 750 steps, a few seconds at full speed: the curve grows while
+        # it trains, and when it has already stopped (learned) the whole curve is there.
+        assert later > first > 0 if still_training else later == first >= 100, (first, later, still_training)
         assert page.get_by_text("training", exact=False).count() > 0
     assert blocked == [], f"the app tried to reach the internet: {blocked[:5]}"
 
@@ -41,7 +44,9 @@ def test_loss_plot_downloads_as_a_slide_png(tmp_path) -> None:
 
     blocked: list[str] = []
     with lecture_lstm_training(tmp_path, blocked) as page:
-        page.get_by_role("button", name="Pause").first.click()  # a finishing run redraws the page (and its menus)
+        pause = page.get_by_role("button", name="Pause").first
+        if pause.is_enabled():  # still training: a finishing run redraws the page (and its menus)
+            pause.click()
         page.wait_for_timeout(1500)
         page.get_by_text("Slide theme for figures").click()
         page.wait_for_timeout(1000)

@@ -97,12 +97,17 @@ def test_frozen_weights_are_left_out_of_the_optimizer() -> None:
     assert id(model.embed.weight) not in stepped and len(stepped) == len(list(model.parameters())) - 1
 
 
-def test_early_stopping_restores_exactly_the_best_steps_weights() -> None:
-    # 40 training examples and a wide model: the validation loss turns up after a few evaluations.
+def _early_stopping_trainer() -> Trainer:
+    """40 training examples and a wide model: the validation loss turns up after a few evaluations."""
     data = make_task(TaskSpec(name="reverse", seq_len=6, n_symbols=10, n_train=40, n_val=200))
     config = TrainConfig(lr=1e-2, max_steps=3000, eval_every=10, snapshot_every=10, max_snapshots=1000,
                          batch_size=40, early_stopping=True, patience=3)
-    trainer = Trainer(build_model(_lstm(data.tokenizer.vocab_size, hidden=128)), data, config)
+    return Trainer(build_model(_lstm(data.tokenizer.vocab_size, hidden=128)), data, config)
+
+
+def test_early_stopping_restores_exactly_the_best_steps_weights() -> None:
+    trainer = _early_stopping_trainer()
+    config = trainer.config
     trainer.start()
     trainer.step(n_steps=3000)
     assert trainer.stopped_early and trainer.status == "done" and trainer.step_count < 3000
@@ -123,16 +128,14 @@ def test_a_run_opened_again_keeps_its_best_step_and_its_snapshots() -> None:
     from explorer.training.checkpoints import checkpoint_from_trainer, from_bytes, to_bytes
     from explorer.training.run import run_from_checkpoint
 
-    data = make_task(TaskSpec(name="reverse", seq_len=6, n_symbols=10, n_train=40, n_val=200))
-    config = TrainConfig(lr=1e-2, max_steps=3000, eval_every=10, snapshot_every=10, max_snapshots=1000,
-                         batch_size=40, early_stopping=True, patience=3)
-    trainer = Trainer(build_model(_lstm(data.tokenizer.vocab_size, hidden=128)), data, config)
+    trainer = _early_stopping_trainer()
+    config = trainer.config
     trainer.start()
     trainer.step(n_steps=3000)
     assert trainer.stopped_early
     best, stop = trainer.best_step, trainer.step_count
 
-    again = Trainer(build_model(_lstm(data.tokenizer.vocab_size, hidden=128)), data, config)
+    again = _early_stopping_trainer()
     again.start()
     again.step(n_steps=stop - config.eval_every)  # one evaluation before the stop
     run = run_from_checkpoint(from_bytes(to_bytes(checkpoint_from_trainer(again, "r", with_snapshots=True),
