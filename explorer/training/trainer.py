@@ -211,7 +211,7 @@ class Trainer(LiveControl, MetricsReadout):
 
     def load_snapshots(self, steps: list[int]) -> dict[int, dict[str, torch.Tensor]]:
         """The weights at each of ``steps`` that is still kept (training may thin snapshots meanwhile)."""
-        kept = self.snapshots  # one look: thinning replaces the dict, it never edits this one
+        kept = self.snapshots  # one look: thinning replaces the dict (new snapshots are only ever added to it)
         return {s: kept[s] for s in steps if s in kept}
 
     # ----------------------------------------------------------------- training

@@ -70,6 +70,6 @@ def render_opened() -> None:
                                    run.trainer.metrics_frame)
             fig = state.remember((run.id, run.trainer.step_count, len(run.trainer.history), "home", metric),
                                  lambda: training_curves({run.name: frame}, metric,
-                                                         title=f"{metric.capitalize()} while it was trained"))
-            fig.update_layout(height=260, margin=dict(t=40, b=30))
+                                                         title=f"{metric.capitalize()} while it was trained")
+                                 .update_layout(height=260, margin=dict(t=40, b=30)))
             show_figure(fig, "home.opened", f"{run.name} {metric}")

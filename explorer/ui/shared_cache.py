@@ -88,10 +88,6 @@ class SharedCache:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
 
 CACHES: dict[str, SharedCache] = {}  # every shared cache of this process, by the function's qualified name
 
@@ -105,11 +101,5 @@ def shared(max_mb: float, ttl_s: float = 1800) -> Callable[[Callable[..., T]], C
         def cached(*args: Hashable) -> T:
             return cache.get(args, lambda: fn(*args))
 
-        cached.cache = cache  # type: ignore[attr-defined]
         return cached
     return decorate
-
-
-def shared_bytes() -> int:
-    """What all shared caches of this process hold now."""
-    return sum(cache.nbytes() for cache in CACHES.values())

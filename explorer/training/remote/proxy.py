@@ -48,13 +48,13 @@ class RemoteSnapshots(Mapping):
 
     def many(self, steps: list[int]) -> dict[int, dict[str, torch.Tensor]]:
         """The weights of each of ``steps`` the host still keeps: those not kept here fetched in one call."""
-        missing = [s for s in steps if s not in self._cache]
+        here = {s: self._cache[s] for s in steps if s in self._cache}
+        missing = [s for s in steps if s not in here]
         fetched = self._trainer.call("snapshots_at", missing) if missing else {}
-        found = {s: self._cache[s] if s in self._cache else fetched[s] for s in steps
-                 if s in self._cache or s in fetched}
         for step, weights in fetched.items():
             self._keep(step, weights)
-        return found
+        found = {**here, **fetched}
+        return {s: found[s] for s in steps if s in found}
 
     def _keep(self, step: int, weights: dict[str, torch.Tensor]) -> None:
         self._cache[step] = weights
