@@ -1,7 +1,10 @@
 """Where a person waits: click → figure drawn, measured in Chromium (the internet blocked), one user alone.
 
 Each action is timed from the click to the moment the figure it changes shows its new content (plotly's own
-layout in the DOM: a title, the number of rows of a heatmap): median of 5 where it repeats.
+layout in the DOM: a title, the number of rows of a heatmap): median of 5 where it repeats. The clock is the page's
+own: from the pointerdown (or keydown) event to the first animation frame at which the figure shows it. Each figure
+also appears as ``…_playwright_s``, timed outside the browser around Playwright's click, which adds its checks
+before the click (~50 ms) and a round trip after.
 - rnn_first_render_s: the sidebar link to Inside the RNN → the step figure (a ready-trained lecture LSTM opened on
   Home READ_S seconds before; on a server that has just started, which still imports and compiles in the
   background).
@@ -13,7 +16,7 @@ Also, without a browser: run_with_cache on MiniLM with 512 tokens (one thread) �
 output_attentions, recording every hook, and recording the patterns only.
 
 Last line: one JSON object (rnn_next_s, rnn_first_render_s, attention_512_s, circuits_change_head_s,
-umap_30_snapshots_s, run_with_cache_ratio, run_with_cache_patterns_ratio).
+umap_30_snapshots_s, run_with_cache_ratio, run_with_cache_patterns_ratio, and the ``…_playwright_s`` figures).
 """
 
 from __future__ import annotations
@@ -50,11 +53,27 @@ def settle(page, timeout: int = 120_000) -> None:
     page.wait_for_timeout(300)  # a person reads what was drawn before the next click
 
 
-def timed(page, act, condition: str, arg=None, timeout: int = 120_000) -> float:
+ARM_CLOCK = """() => { window.__explorerAction = null; window.__explorerSeen = null;
+    const start = () => { if (window.__explorerAction === null) window.__explorerAction = performance.now(); };
+    document.addEventListener('pointerdown', start, {capture: true, once: true});
+    document.addEventListener('keydown', start, {capture: true, once: true}); }"""
+# Wraps a condition: the first animation frame at which it holds is stamped with the page's own clock.
+STAMPED = """([condition, arg]) => { if (window.__explorerSeen !== null) return true;
+    if (!(eval(condition))(arg)) return false; window.__explorerSeen = performance.now(); return true; }"""
+
+
+def timed(page, act, condition: str, arg=None, timeout: int = 120_000) -> tuple[float, float]:
+    """Seconds from the user's action to the first frame that shows ``condition``, by the page's own clock
+    (pointerdown or keydown → the animation frame at which the condition first holds), and the same span as
+    Playwright sees it, which adds its own actionability checks before the click (two animation frames for a
+    stable element, ~50 ms) and a round trip after."""
+    page.evaluate(ARM_CLOCK)
     start = time.perf_counter()
     act()
-    page.wait_for_function(condition, arg=arg, timeout=timeout, polling="raf")
-    return time.perf_counter() - start
+    page.wait_for_function(STAMPED, arg=[condition, arg], timeout=timeout, polling="raf")
+    outside = time.perf_counter() - start
+    inside = page.evaluate("() => (window.__explorerSeen - window.__explorerAction) / 1000")
+    return inside, outside
 
 
 def browser_figures() -> dict[str, float]:
@@ -79,19 +98,23 @@ def browser_figures() -> dict[str, float]:
 
 def measure(page, out: dict[str, float]) -> None:
     """Each action of the module's docstring in turn, its figure put in `out` as soon as it is measured."""
+    def record(key: str, spans: list[tuple[float, float]]) -> None:
+        out[key] = statistics.median(inside for inside, _ in spans)
+        out[key.removesuffix("_s") + "_playwright_s"] = statistics.median(outside for _, outside in spans)
+
     settle(page)
     page.get_by_role("button", name="⚡ Lecture LSTM (brackets)").click()
     settle(page)
     page.wait_for_timeout(READ_S * 1000)  # reading the panel the click opened
     rnn_link = page.get_by_role("link", name="Inside the RNN", exact=True).first
-    out["rnn_first_render_s"] = timed(page, rnn_link.click, TITLE_HAS, ["Step t = 0"])
+    record("rnn_first_render_s", [timed(page, rnn_link.click, TITLE_HAS, ["Step t = 0"])])
     settle(page)
     nexts = []
     for step in range(1, REPEATS + 1):
         nexts.append(timed(page, lambda: page.get_by_role("button", name="→").first.click(), TITLE_HAS,
                            [f"Step t = {step}"]))
         settle(page)
-    out["rnn_next_s"] = statistics.median(nexts)
+    record("rnn_next_s", nexts)
 
     page.get_by_role("link", name="Attention", exact=True).first.click()
     settle(page)
@@ -100,7 +123,7 @@ def measure(page, out: dict[str, float]) -> None:
     settle(page)
     box = page.locator("textarea").first
     box.fill(TEXT_512)
-    out["attention_512_s"] = timed(page, lambda: box.press("Control+Enter"), HEATMAP_HAS, ["zebra"])
+    record("attention_512_s", [timed(page, lambda: box.press("Control+Enter"), HEATMAP_HAS, ["zebra"])])
     settle(page)
 
     page.get_by_role("link", name="Circuits", exact=True).first.click()
@@ -114,7 +137,7 @@ def measure(page, out: dict[str, float]) -> None:
         option = page.get_by_role("option", name=str(head), exact=True).first
         heads.append(timed(page, option.click, TITLE_HAS, [f"H{head}"]))
         settle(page)
-    out["circuits_change_head_s"] = statistics.median(heads)
+    record("circuits_change_head_s", heads)
 
     page.get_by_role("link", name="Embeddings", exact=True).first.click()
     settle(page)
@@ -123,7 +146,7 @@ def measure(page, out: dict[str, float]) -> None:
     page.get_by_role("radio", name="UMAP", exact=True).first.click()
     settle(page)
     compute = page.get_by_role("button", name="Compute UMAP").first
-    out["umap_30_snapshots_s"] = timed(page, compute.click, TITLE_HAS, ["· UMAP"], timeout=300_000)
+    record("umap_30_snapshots_s", [timed(page, compute.click, TITLE_HAS, ["· UMAP"], timeout=300_000)])
 
 
 def cache_ratios() -> dict[str, float]:

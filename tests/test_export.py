@@ -16,7 +16,7 @@ from PIL import Image
 
 import explorer.figures.export as export
 from explorer.figures.export import ExportBusy, ExportUnavailable, chromium_path, export_html, export_image
-from explorer.figures.theme import SLIDE_SIZE, themed
+from explorer.figures.theme import SLIDE_SIZE, fit_dense_ticks, fixed_margins, themed
 from explorer.figures.training import training_curves
 
 needs_chromium = pytest.mark.skipif(chromium_path() is None,
@@ -59,6 +59,18 @@ def test_slide_theme_is_large_and_sixteen_by_nine() -> None:
     app = themed(_figure(), slide=False)
     assert (slide.layout.width, slide.layout.height) == SLIDE_SIZE
     assert slide.layout.template.layout.font.size >= 2 * app.layout.template.layout.font.size - 2
+
+
+def test_fixed_margins_hold_in_the_app_and_a_slide_fits_its_own() -> None:
+    """A figure redrawn on each click skips plotly's measure-and-redraw margins in the app; its slide export, in
+    larger type, gets automatic margins again, and switching back restores the fixed ones."""
+    fig = fixed_margins(_figure(), left=70, right=20, top=60, bottom=55)
+    assert (fig.layout.margin.l, fig.layout.margin.t) == (70, 60) and fig.layout.xaxis.automargin is False
+    slide = themed(fig, slide=True)
+    assert slide.layout.margin.l is None and slide.layout.yaxis.automargin is None  # the template's: automatic
+    fit_dense_ticks(fig, slide=True)
+    fit_dense_ticks(fig, slide=False)
+    assert fig.layout.margin.b == 55 and fig.layout.yaxis.automargin is False
 
 
 def test_without_a_browser_png_export_says_how_to_get_one(monkeypatch) -> None:

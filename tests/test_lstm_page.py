@@ -188,3 +188,25 @@ def test_sentiment_run_offers_the_word_polarity_signal_and_reads_a_review() -> N
     at.segmented_control(key="lstm.section").set_value("📈 Reading over time").run()
     assert not at.exception, at.exception
     assert any("p(positive)" in c.proto.spec for c in at.get("plotly_chart"))
+
+
+def test_the_step_figure_exports_the_step_on_screen(monkeypatch) -> None:
+    """Its downloads sit outside the stepping fragment (a step does not resend them), yet export the step shown."""
+    import explorer.ui.figure as figure
+
+    exported: list[str] = []
+
+    def fake_export(fig, fmt, slide):
+        exported.append(fig.layout.title.text)
+        return b"\x89PNG fake"
+
+    monkeypatch.setattr(figure, "_browser_available", lambda: True)
+    monkeypatch.setattr(figure, "export_image", fake_export)
+    at, _ = _lecture_lstm_page()
+    at.button(key="lstm.forward").click().run()
+    at.button(key="lstm.forward").click().run()
+    assert "Step t = 2" in _step_spec(at)
+    at.button(key="png.lstm.step").click().run()
+    assert not at.exception, at.exception
+    assert len(exported) == 1 and exported[0].startswith("Step t = 2"), exported
+    assert any(b.key == "image.lstm.step" for b in at.get("download_button"))

@@ -13,7 +13,7 @@ from explorer.ui.lstm.inputs import choose_input, input_summary, show_input_noti
 from explorer.ui.lstm.player import STEP, render_stepper
 from explorer.ui.lstm.runs import CELL_NAMES, inspected_model, offer_long_gap_trio
 from explorer.ui.lstm.seq2seq_cells import render_seq2seq_cells
-from explorer.ui.lstm.step import render_saturation, render_sequence, render_step
+from explorer.ui.lstm.step import export_sequence, export_step, render_saturation, render_sequence, render_step
 from explorer.ui.lstm.units import render_units
 from explorer.ui.model_picker import offer_training, pick_subject
 from explorer.ui.state import get_state
@@ -95,7 +95,10 @@ if cfg.go_backwards and section in (STEP_VIEW, SEQUENCE, UNITS):
 if section in (STEP_VIEW, SEQUENCE):
     draw = render_step if section == STEP_VIEW else render_sequence
     render_stepper(record.n_pos, lambda t: draw(run, record, read, layer, memo_key, t))
-    if section == SEQUENCE:
+    if section == STEP_VIEW:
+        export_step(run, record, layer, memo_key)
+    else:
+        export_sequence(run, record, read, layer, memo_key)
         render_saturation(run, record, layer, memo_key)
 elif section == UNITS:
     render_units(run, record, read, layer)

@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from explorer.analysis.gates import NEAR, GateRecord, Quantity
-from explorer.figures.theme import COLORWAY, DIVERGING, SEQUENTIAL
+from explorer.figures.theme import COLORWAY, DIVERGING, SEQUENTIAL, fixed_margins
 
 PREVIOUS_COLOR = "#555555"
 MARK_COLOR = "#D55E00"
@@ -75,7 +75,8 @@ def step_figure(record: GateRecord, layer: int, columns: int = 1) -> go.Figure:
     fig.update_layout(height=150 + 140 * n_rows, bargap=0.15,
                       legend=dict(orientation="h", yanchor="bottom", y=1.02, x=1, xanchor="right"))
     fig.update_annotations(x=0, xanchor="left")
-    return fig
+    # What plotly's automatic margins settle on for these labels (numbers, a symbol per axis): redrawn each step.
+    return fixed_margins(fig, left=70, right=20, top=60, bottom=55)
 
 
 def show_step(fig: go.Figure, record: GateRecord, layer: int, t: int, token: str) -> go.Figure:

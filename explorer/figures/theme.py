@@ -59,10 +59,36 @@ def label_every_category(fig: go.Figure, axis: str, n: int) -> None:
 SUBPLOT_TITLE_SIZE = {False: 16, True: 26}
 
 
+def fixed_margins(fig: go.Figure, left: int, right: int, top: int, bottom: int) -> go.Figure:
+    """Draw ``fig`` in the app with these margins (px) instead of letting plotly fit them to its labels.
+
+    Plotly's automatic margins (the template's ``automargin``) draw a figure, measure its labels and draw it again:
+    a six-panel step figure took 130 ms in Chromium instead of 55 (benchmarks/browser_latency.py). Meant for figures
+    redrawn on every click whose labels are known in advance. A slide keeps the automatic margins (it is drawn once,
+    for export); :func:`fit_dense_ticks` switches between the two with the theme.
+    """
+    margin = dict(l=left, r=right, t=top, b=bottom)
+    fig.update_layout(meta={**dict(fig.layout.meta or {}), "app_margin": margin})
+    _apply_margins(fig, slide=False)  # a new figure is in the app theme
+    return fig
+
+
+def _apply_margins(fig: go.Figure, slide: bool) -> None:
+    margin = dict(fig.layout.meta or {}).get("app_margin")
+    if margin is None:
+        return
+    automargin = None if slide else False  # None: the template's (automatic) margins
+    fig.update_layout(margin=None if slide else margin)
+    fig.for_each_xaxis(lambda axis: axis.update(automargin=automargin))
+    fig.for_each_yaxis(lambda axis: axis.update(automargin=automargin))
+
+
 def fit_dense_ticks(fig: go.Figure, slide: bool) -> None:
     """Adjust what a template cannot: tick fonts of the axes marked by :func:`label_every_category` (sized so that
     neighbouring labels do not overlap at the figure's size; slides 1600×900), subplot titles (plotly writes
-    their size into each annotation) and log axes (one tick per decade on a slide, where 2 and 5 would collide)."""
+    their size into each annotation), log axes (one tick per decade on a slide, where 2 and 5 would collide) and
+    the margins set by :func:`fixed_margins`."""
+    _apply_margins(fig, slide)
     title_size = SUBPLOT_TITLE_SIZE[slide]
     for annotation in fig.layout.annotations or ():
         if annotation.font.size in SUBPLOT_TITLE_SIZE.values():

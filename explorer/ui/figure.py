@@ -36,12 +36,16 @@ def _browser_available() -> bool:
 
 
 def show_figure(fig: go.Figure, key: str, name: str, *, on_select: str = "ignore",
-                selection_mode: Any = ("points",), height: int | None = None) -> Any:
+                selection_mode: Any = ("points",), height: int | None = None, export: bool = True,
+                export_label: str = "⬇️ Export") -> Any:
     """Draw ``fig`` (in the slide theme when the sidebar switch is on) and offer its downloads.
 
     PNG and SVG are rendered by kaleido when their button is clicked (in the slide theme at 1600×900 when it
     is on), then offered for download; a failure is shown in the popover. HTML embeds plotly.js and opens
     offline. Returns the chart's selection state when ``on_select`` is set.
+
+    ``export=False`` leaves the downloads out, for a figure redrawn on every click inside a fragment: the page
+    offers them outside it with :func:`export_figure` (a popover costs the browser ~35 ms each time it is sent).
     """
     slide = get_state().slide_theme
     # New figures already carry the app theme (plotly's default here). Switch in place, and only when the
@@ -55,15 +59,21 @@ def show_figure(fig: go.Figure, key: str, name: str, *, on_select: str = "ignore
         fig.update_layout(height=height)
     event = st.plotly_chart(fig, key=f"fig.{key}", theme=None, on_select=on_select,
                             selection_mode=selection_mode, config=PLOTLY_CONFIG)
-    export_buttons(fig, key, name, slide)
+    if export:
+        export_buttons(fig, key, name, slide, export_label)
     return event
 
 
-def export_buttons(fig: go.Figure, key: str, name: str, slide: bool) -> None:
+def export_figure(fig: go.Figure, key: str, name: str, label: str = "⬇️ Export") -> None:
+    """The downloads of a figure drawn elsewhere with ``show_figure(..., export=False)`` (same ``key``)."""
+    export_buttons(fig, key, name, get_state().slide_theme, label)
+
+
+def export_buttons(fig: go.Figure, key: str, name: str, slide: bool, label: str = "⬇️ Export") -> None:
     """The export popover: PNG/SVG are rendered on a click (errors shown here), then offered for download."""
     stem = _file_stem(name) + ("_slide" if slide else "")
     can_render = _browser_available()
-    with st.popover("⬇️ Export", help="Download this figure for slides or notes"):
+    with st.popover(label, help="Download this figure for slides or notes"):
         st.caption("Slide theme (16:9, large type)" if slide else "App theme; switch on the slide theme in the sidebar")
         wanted = None
         if st.button("Render PNG", key=f"png.{key}", disabled=not can_render, width="stretch"):

@@ -8,13 +8,14 @@ slices it and updates figures built once in place.
 from __future__ import annotations
 
 import numpy as np
+import plotly.graph_objects as go
 import streamlit as st
 
 from explorer.analysis.gates import GateRecord, PreparedInput, saturation, step_table
 from explorer.figures.gates import mark_step, saturation_figure, sequence_heatmaps, show_step, step_figure, unit_lines
 from explorer.figures.tokens import token_strip_html
 from explorer.training.run import Run
-from explorer.ui.figure import show_figure
+from explorer.ui.figure import export_figure, show_figure
 from explorer.ui.lstm.player import keep_choice
 from explorer.ui.state import get_state
 from explorer.ui.widget_state import seed, seed_many, set_value
@@ -49,16 +50,48 @@ def _next_token_caption(run: Run, record: GateRecord, t: int) -> str:
         f"`{n!r}` {probs[i]:.0%}" for n, i in zip(names, top))
 
 
+def _step_figure(record: GateRecord, layer: int, memo_key: tuple) -> go.Figure:
+    """The step figure, built once per record and layer; :func:`show_step` fills in a step in place."""
+    state = get_state()
+    columns = 2 if state.slide_theme else 1  # a 16:9 slide has room across, not down
+    return state.remember((*memo_key, "step figure", layer, columns), lambda: step_figure(record, layer, columns))
+
+
+def _heatmaps(record: GateRecord, prepared: PreparedInput, layer: int, memo_key: tuple) -> go.Figure:
+    """The whole-sequence heatmaps, built once per record and layer; :func:`mark_step` outlines a step in place."""
+    return get_state().remember((*memo_key, "heatmaps", layer),
+                                lambda: sequence_heatmaps(record, layer, prepared.pieces))
+
+
+def export_step(run: Run, record: GateRecord, layer: int, memo_key: tuple) -> None:
+    """The step figure's downloads, drawn after the stepping fragment so that a step does not resend them; the
+    figure holds the step shown last (its title says which)."""
+    export_figure(_step_figure(record, layer, memo_key), "lstm.step", f"{run.name} step layer {layer}",
+                  "⬇️ Export the step figure")
+
+
+def _unit_lines(record: GateRecord, prepared: PreparedInput, layer: int, memo_key: tuple, key: str,
+                units: list[int]) -> go.Figure:
+    """Chosen units' values of quantity ``key`` over time, built once per choice; :func:`mark_step` marks a step."""
+    symbol = next(q.symbol for q in record.quantities() if q.key == key)
+    return get_state().remember((*memo_key, "unit lines", layer, key, tuple(units)),
+                                lambda: unit_lines(record, layer, key, units, prepared.pieces, None, symbol))
+
+
+def export_sequence(run: Run, record: GateRecord, prepared: PreparedInput, layer: int, memo_key: tuple) -> None:
+    """The whole-sequence heatmaps' downloads, outside the stepping fragment (as :func:`export_step`)."""
+    export_figure(_heatmaps(record, prepared, layer, memo_key), "lstm.heatmaps",
+                  f"{run.name} gates over time layer {layer}", "⬇️ Export the heatmaps")
+
+
 def render_step(run: Run, record: GateRecord, prepared: PreparedInput, layer: int, memo_key: tuple, t: int) -> None:
     """Token t with its neighbours, every quantity per unit at t (bars) and t − 1 (dots), and the numbers."""
     st.html(token_strip_html(prepared.pieces, prepared.unknown, t))
     if caption := _next_token_caption(run, record, t):
         st.caption(caption)
-    state = get_state()
-    columns = 2 if state.slide_theme else 1  # a 16:9 slide has room across, not down
-    fig = state.remember((*memo_key, "step figure", layer, columns), lambda: step_figure(record, layer, columns))
+    fig = _step_figure(record, layer, memo_key)
     show_step(fig, record, layer, t, prepared.pieces[t])
-    show_figure(fig, "lstm.step", f"{run.name} step {t} layer {layer}")
+    show_figure(fig, "lstm.step", "", export=False)  # offered by export_step, outside the stepping fragment
     st.caption("Bars: each unit's value at step t. Dashes: the same unit at step t − 1 (at t = 0 the initial "
                "state C₋₁ = h₋₁ = 0; gates have no previous value). σ maps to (0, 1): a gate near 0 blocks, near 1 "
                "lets through." + _layer_note(layer))
@@ -76,9 +109,8 @@ def render_step(run: Run, record: GateRecord, prepared: PreparedInput, layer: in
 def render_sequence(run: Run, record: GateRecord, prepared: PreparedInput, layer: int, memo_key: tuple,
                     t: int) -> None:
     """Heatmaps time × units with step t outlined, and chosen units as lines."""
-    state = get_state()
-    heat = state.remember((*memo_key, "heatmaps", layer), lambda: sequence_heatmaps(record, layer, prepared.pieces))
-    show_figure(mark_step(heat, t), "lstm.heatmaps", f"{run.name} gates over time layer {layer}")
+    heat = _heatmaps(record, prepared, layer, memo_key)
+    show_figure(mark_step(heat, t), "lstm.heatmaps", "", export=False)  # offered by export_sequence
     st.caption("Each row of a heatmap is one unit, each column one step; the outlined column is step t. Gates use "
                "0 → 1 (Viridis), hₜ and the candidate −1 → 1 (blue → red), Cₜ its own symmetric range."
                + _layer_note(layer))
@@ -95,10 +127,10 @@ def render_sequence(run: Run, record: GateRecord, prepared: PreparedInput, layer
     units = c2.multiselect("Units (default: the four that vary most)", list(range(record.d_hidden)),
                            key=LINE_UNITS, max_selections=8)
     if units:
-        lines = state.remember((*memo_key, "unit lines", layer, key, tuple(units)),
-                               lambda: unit_lines(record, layer, key, units, prepared.pieces, None,
-                                                  quantities[key].symbol))
-        show_figure(mark_step(lines, t), "lstm.unit_lines", f"{run.name} unit lines")
+        lines = _unit_lines(record, prepared, layer, memo_key, key, units)
+        # Exported here, not after the fragment: the choice of units above reruns only the fragment.
+        show_figure(mark_step(lines, t), "lstm.unit_lines", f"{run.name} unit lines",
+                    export_label="⬇️ Export the unit lines")
 
 
 def render_saturation(run: Run, record: GateRecord, layer: int, memo_key: tuple) -> None:
