@@ -19,7 +19,14 @@ import torch
 from plotly.subplots import make_subplots
 
 from explorer.analysis.attention import METRICS
-from explorer.figures.theme import COLORWAY, DIVERGING, SEQUENTIAL, fit_dense_ticks, label_every_category
+from explorer.figures.theme import (
+    COLORWAY,
+    DIVERGING,
+    SEQUENTIAL,
+    fit_dense_ticks,
+    fixed_margins,
+    label_every_category,
+)
 
 MASKED_BG = "#d9d9d9"
 FRACTION_METRICS = [m for m in METRICS if m != "distance"]
@@ -192,8 +199,10 @@ def summary_figure(summaries: pd.DataFrame, metrics: Sequence[str] | None = None
                                                                             y=0.75)),
         coloraxis2=dict(colorscale="Cividis", cmin=0, colorbar=dict(title=dict(text="tokens"), x=1.0, len=0.4, y=0.2)))
     # Built from plain dicts without plotly's per-property validation (~10x faster for 18 traces); the
-    # properties are the same as above and the figure behaves as any other.
-    return go.Figure(data=traces, layout=layout, _validate=False)
+    # properties are the same as above and the figure behaves as any other. Its labels are short and known (L0,
+    # head numbers): the margins plotly's automatic ones settle on, fixed, so the browser draws it once, not twice.
+    fig = go.Figure(data=traces, layout=layout, _validate=False)
+    return fixed_margins(fig, left=80, right=90, top=90, bottom=80)
 
 
 def sqrt_dk_figure(frame: pd.DataFrame) -> go.Figure:

@@ -22,6 +22,7 @@ APP_TEMPLATE.layout.update(
     font=dict(family="Inter, Helvetica, Arial, sans-serif", size=13, color="#1f2430"),
     colorway=COLORWAY, margin=dict(l=60, r=20, t=50, b=50), title=dict(font=dict(size=16)),
     legend=dict(bgcolor="rgba(255,255,255,0.6)"),
+    xaxis=dict(ticklabeloverflow="allow"), yaxis=dict(ticklabeloverflow="allow"),
 )
 
 SLIDE_TEMPLATE = go.layout.Template(_BASE)
