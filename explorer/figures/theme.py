@@ -22,6 +22,8 @@ APP_TEMPLATE.layout.update(
     font=dict(family="Inter, Helvetica, Arial, sans-serif", size=13, color="#1f2430"),
     colorway=COLORWAY, margin=dict(l=60, r=20, t=50, b=50), title=dict(font=dict(size=16)),
     legend=dict(bgcolor="rgba(255,255,255,0.6)"),
+    # Plotly's default for number axes measures every tick label to hide those past the figure's edge; on a page
+    # of the app each measurement forces a layout of the whole page (half of MiniLM's head summaries' drawing).
     xaxis=dict(ticklabeloverflow="allow"), yaxis=dict(ticklabeloverflow="allow"),
 )
 
@@ -64,8 +66,9 @@ def fixed_margins(fig: go.Figure, left: int, right: int, top: int, bottom: int) 
     """Draw ``fig`` in the app with these margins (px) instead of letting plotly fit them to its labels.
 
     Plotly's automatic margins (the template's ``automargin``) draw a figure, measure its labels and draw it again:
-    a six-panel step figure took 130 ms in Chromium instead of 55 (benchmarks/browser_latency.py). Meant for figures
-    redrawn on every click whose labels are known in advance. A slide keeps the automatic margins (it is drawn once,
+    Inside the RNN's six-panel step figure took 130 ms to draw in Chromium instead of 55 (2 cores), which
+    benchmarks/browser_latency.py sees in ``rnn_next_s``. Meant for figures redrawn on every click whose labels are
+    known in advance. A slide keeps the automatic margins (it is drawn once,
     for export); :func:`fit_dense_ticks` switches between the two with the theme.
     """
     margin = dict(l=left, r=right, t=top, b=bottom)
