@@ -66,7 +66,7 @@ def _heatmaps(record: GateRecord, prepared: PreparedInput, layer: int, memo_key:
 def export_step(run: Run, record: GateRecord, layer: int, memo_key: tuple) -> None:
     """The step figure's downloads, drawn after the stepping fragment so that a step does not resend them; the
     figure holds the step shown last (its title says which)."""
-    export_figure(_step_figure(record, layer, memo_key), "lstm.step", f"{run.name} step layer {layer}",
+    export_figure(_step_figure(record, layer, memo_key), "lstm.step", f"{run.name} step view layer {layer}",
                   "⬇️ Export the step figure")
 
 
