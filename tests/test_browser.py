@@ -50,9 +50,12 @@ def test_loss_plot_downloads_as_a_slide_png(tmp_path) -> None:
 
     blocked: list[str] = []
     with lecture_lstm_training(tmp_path, blocked) as page:
+        from playwright.sync_api import expect
+
         pause = page.get_by_role("button", name="Pause").first
         if pause.is_enabled():  # still training: a finishing run redraws the page (and its menus)
-            pause.click()
+            pause.click(force=True)  # no wait for it to be enabled: the run may finish meanwhile
+        expect(pause).to_be_disabled(timeout=10_000)  # paused or finished, it no longer changes the page
         page.wait_for_timeout(1500)
         page.get_by_text("Slide theme for figures").click()
         page.wait_for_timeout(1000)
