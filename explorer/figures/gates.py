@@ -183,6 +183,8 @@ def saturation_figure(record: GateRecord, layer: int, near: float = NEAR) -> go.
                   annotation_position="top right")
     fig.update_layout(barmode="overlay", title=dict(text=f"Gate saturation, layer {layer}", x=0),
                       xaxis_title="gate value", yaxis_title="share of (step, unit) values",
-                      legend=dict(orientation="h", yanchor="bottom", y=1.02, x=1, xanchor="right"))
+                      # inside, over the middle of the range, where a saturated gate has few values (above the
+                      # plot, in the page's 3/5 column, the row of gates wrapped onto the title)
+                      legend=dict(orientation="v", yanchor="top", y=0.98, x=0.5, xanchor="center"))
     fig.update_xaxes(range=[0, 1])
     return fig

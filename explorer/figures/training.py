@@ -48,9 +48,15 @@ def training_curves(runs: dict[str, pd.DataFrame], metric: str = "loss", smoothi
                                      name=f"{name} validation" if len(runs) > 1 else "validation",
                                      legendgroup=name))
     nice = {"loss": "Cross-entropy loss", "accuracy": "Accuracy"}.get(metric, metric)
+    if len(runs) <= 2:
+        # Inside the plot, in the corner the curves leave free (a loss falls, an accuracy rises): above the plot, a
+        # half-width figure's legend wraps onto its title.
+        corner = dict(y=0.98, yanchor="top") if metric != "accuracy" else dict(y=0.02, yanchor="bottom")
+        legend = dict(orientation="v", x=0.99, xanchor="right", **corner)
+    else:  # several runs: a row above the plot, which the figure's width gives room to
+        legend = dict(orientation="h", yanchor="bottom", y=1.0, x=1, xanchor="right")
     fig.update_layout(title=dict(text=title or nice, x=0, xanchor="left"), xaxis_title="step", yaxis_title=nice,
-                      legend=dict(orientation="h", yanchor="bottom", y=1.0, x=1, xanchor="right"),
-                      uirevision=metric)
+                      legend=legend, uirevision=metric)
     if metric == "accuracy":
         fig.update_yaxes(range=[0, 1.02])
     return fig
