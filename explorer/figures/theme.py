@@ -68,8 +68,8 @@ def fixed_margins(fig: go.Figure, left: int, right: int, top: int, bottom: int) 
     Plotly's automatic margins (the template's ``automargin``) draw a figure, measure its labels and draw it again:
     Inside the RNN's six-panel step figure took 130 ms to draw in Chromium instead of 55 (2 cores), which
     benchmarks/browser_latency.py sees in ``rnn_next_s``. Meant for figures redrawn on every click whose labels are
-    known in advance. A slide keeps the automatic margins (it is drawn once,
-    for export); :func:`fit_dense_ticks` switches between the two with the theme.
+    known in advance. A slide keeps the automatic margins (it is drawn once, for export); :func:`fit_dense_ticks`
+    switches between the two with the theme.
     """
     margin = dict(l=left, r=right, t=top, b=bottom)
     fig.update_layout(meta={**dict(fig.layout.meta or {}), "app_margin": margin})

@@ -70,14 +70,6 @@ def export_step(run: Run, record: GateRecord, layer: int, memo_key: tuple) -> No
                   "⬇️ Export the step figure")
 
 
-def _unit_lines(record: GateRecord, prepared: PreparedInput, layer: int, memo_key: tuple, key: str,
-                units: list[int]) -> go.Figure:
-    """Chosen units' values of quantity ``key`` over time, built once per choice; :func:`mark_step` marks a step."""
-    symbol = next(q.symbol for q in record.quantities() if q.key == key)
-    return get_state().remember((*memo_key, "unit lines", layer, key, tuple(units)),
-                                lambda: unit_lines(record, layer, key, units, prepared.pieces, None, symbol))
-
-
 def export_sequence(run: Run, record: GateRecord, prepared: PreparedInput, layer: int, memo_key: tuple) -> None:
     """The whole-sequence heatmaps' downloads, outside the stepping fragment (as :func:`export_step`)."""
     export_figure(_heatmaps(record, prepared, layer, memo_key), "lstm.heatmaps",
@@ -127,7 +119,9 @@ def render_sequence(run: Run, record: GateRecord, prepared: PreparedInput, layer
     units = c2.multiselect("Units (default: the four that vary most)", list(range(record.d_hidden)),
                            key=LINE_UNITS, max_selections=8)
     if units:
-        lines = _unit_lines(record, prepared, layer, memo_key, key, units)
+        lines = get_state().remember((*memo_key, "unit lines", layer, key, tuple(units)),
+                                     lambda: unit_lines(record, layer, key, units, prepared.pieces, None,
+                                                        quantities[key].symbol))
         # Exported here, not after the fragment: the choice of units above reruns only the fragment.
         show_figure(mark_step(lines, t), "lstm.unit_lines", f"{run.name} unit lines",
                     export_label="⬇️ Export the unit lines")
