@@ -1,7 +1,10 @@
-"""The recurrent encoder–decoder: replay equals the fused modules, additive attention is Bahdanau's score,
-teacher forcing and greedy decoding differ as they should, and it learns, saves and decodes variable lengths."""
+"""The recurrent encoder–decoder: replay equals the fused modules, additive attention is Bahdanau's score and
+location-aware attention Chorowski et al.'s, teacher forcing and greedy decoding differ as they should, and it
+learns, saves and decodes variable lengths."""
 
 from __future__ import annotations
+
+import dataclasses
 
 import pytest
 import torch
@@ -28,7 +31,7 @@ def _batch() -> tuple[torch.Tensor, torch.Tensor]:
 
 
 @pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
-@pytest.mark.parametrize("attention", ["none", "additive", "dot"])
+@pytest.mark.parametrize("attention", ["none", "additive", "location", "dot"])
 @pytest.mark.parametrize(("n_layers", "bidirectional"), [(1, False), (2, False), (2, True)])
 def test_replay_equals_the_fused_model_and_records_every_hook(cell, attention, n_layers, bidirectional) -> None:
     if bidirectional and attention == "dot":
@@ -98,6 +101,43 @@ def test_additive_attention_is_bahdanaus_score_on_fixed_weights() -> None:
     torch.testing.assert_close(cache["decoder.attn.hook_scores"][0], torch.stack(scores), atol=1e-5, rtol=0)
     torch.testing.assert_close(cache["encoder.rnn.0.hook_h"][0], hs, atol=1e-5, rtol=0)
     torch.testing.assert_close(logits[0], torch.stack(outputs), atol=1e-5, rtol=0)
+
+
+def test_location_aware_attention_adds_where_the_previous_step_looked() -> None:
+    """e_tj = vᵀ tanh(W s_{t−1} + U hⱼ + V f_tj), f_t = F ∗ α_{t−1} (α_{−1} = 0), written out by hand: the
+    convolution as a sum over the filter's taps, positions outside the source counted as 0."""
+    from explorer.models.config import LOCATION_FILTERS, LOCATION_WIDTH
+
+    cfg = Seq2SeqConfig(cell="gru", attention="location", d_vocab=V, d_embed=E, d_hidden=H, d_attention=5)
+    model = build_model(cfg, seed=4).eval()
+    source = torch.tensor([[4, 9, 7, 11, 5, 6]])
+    decoder = torch.tensor([[BOS, 6, 5, 11, 7]])
+    _, cache = model.run_with_cache(source, decoder)
+    attn = model.decoder.attn
+    W, U, v, V_loc = attn.W.weight, attn.U.weight, attn.v, attn.V.weight  # [5, H], [5, H], [5], [5, filters]
+    taps = attn.F.weight[:, 0]  # [filters, width]
+    assert taps.shape == (LOCATION_FILTERS, LOCATION_WIDTH)
+    hs = cache["encoder.rnn.0.hook_h"][0]  # [src, H]
+    states = cache["decoder.rnn.0.hook_h"][0]  # [dec, H]: sₜ
+    half, n_src = LOCATION_WIDTH // 2, hs.shape[0]
+    with torch.no_grad():
+        s, alpha, scores = hs[-1], torch.zeros(n_src), []
+        for t in range(decoder.shape[1]):
+            e = []
+            for j in range(n_src):
+                f = torch.stack([sum(taps[k, r] * alpha[j + r - half] for r in range(LOCATION_WIDTH)
+                                     if 0 <= j + r - half < n_src) for k in range(LOCATION_FILTERS)])
+                e.append(v @ torch.tanh(W @ s + U @ hs[j] + V_loc @ f))
+            e = torch.stack(e)
+            scores.append(e)
+            alpha = torch.softmax(e, dim=0)
+            s = states[t]
+    torch.testing.assert_close(cache["decoder.attn.hook_scores"][0], torch.stack(scores), atol=1e-5, rtol=0)
+    with torch.no_grad():  # without its location term it is Bahdanau's score again
+        attn.V.weight.zero_()
+        additive = build_model(dataclasses.replace(cfg, attention="additive"), seed=4).eval()
+        additive.load_state_dict({k: v for k, v in model.state_dict().items() if ".F." not in k and ".V." not in k})
+        torch.testing.assert_close(model(source, decoder), additive(source, decoder), atol=1e-6, rtol=0)
 
 
 def test_teacher_forcing_reads_the_truth_and_greedy_decoding_its_own_guesses() -> None:

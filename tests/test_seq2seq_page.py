@@ -1,4 +1,4 @@
-"""The Seq2seq & attention page as a teacher drives it (AppTest): one click trains the three models, the length
+"""The Seq2seq & attention page as a teacher drives it (AppTest): one click trains the four models, the length
 figure follows them, the alignment of the attention model sits beside the transformer's cross-attention."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import json
 
 from apptest_helpers import open_page, state, texts
 
-from explorer.training.bottleneck import ADDITIVE, NONE, TRANSFORMER, VARIANTS, latest_group
+from explorer.training.bottleneck import ADDITIVE, LOCATION, NONE, TRANSFORMER, VARIANTS, latest_group
 from explorer.training.limits import LAPTOP
 
 
@@ -16,7 +16,7 @@ def _charts(at) -> list[str]:
     return [json.dumps(json.loads(c.proto.spec), ensure_ascii=False) for c in at.get("plotly_chart")]
 
 
-def test_one_click_trains_the_three_and_the_figures_follow() -> None:
+def test_one_click_trains_the_four_and_the_figures_follow() -> None:
     at = open_page("seq2seq")
     assert any("No experiment yet" in t for t in texts(at, "info"))
     at.button(key="seq2seq.start").click().run()
@@ -24,9 +24,9 @@ def test_one_click_trains_the_three_and_the_figures_follow() -> None:
     group = latest_group(list(state(at).runs.values()))
     assert set(group) == set(VARIANTS)
     assert all(r.trainer.is_running for r in group.values())
-    assert state(at).current_run is group[ADDITIVE]  # the button shows what it made
-    assert group[NONE].config.attention == "none" and group[ADDITIVE].config.attention == "additive"
-    assert group[NONE].data is group[ADDITIVE].data is group[TRANSFORMER].data
+    assert state(at).current_run is group[LOCATION]  # the button shows what it made
+    assert [group[v].config.attention for v in (NONE, ADDITIVE, LOCATION)] == ["none", "additive", "location"]
+    assert group[NONE].data is group[ADDITIVE].data is group[LOCATION].data is group[TRANSFORMER].data
     for run in group.values():
         run.trainer.pause()
         run.trainer.step(n_steps=3)
@@ -41,7 +41,7 @@ def test_one_click_trains_the_three_and_the_figures_follow() -> None:
     at.segmented_control(key="seq2seq.section").set_value("🧭 Alignment").run()
     assert not at.exception, at.exception
     charts = _charts(at)
-    assert any("additive attention" in s for s in charts) and any("cross-attention" in s for s in charts)
+    assert any("location-aware attention" in s for s in charts) and any("cross-attention" in s for s in charts)
     at.selectbox(key="seq2seq.align.head").set_value(1).run()
     assert not at.exception and any("head 1" in s for s in _charts(at))
     at.radio(key="seq2seq.align.source").set_value("My own source").run()
@@ -55,14 +55,18 @@ def test_one_click_trains_the_three_and_the_figures_follow() -> None:
 def test_a_full_session_is_told_before_anything_is_created() -> None:
     at = open_page("seq2seq")
     at.button(key="seq2seq.start").click().run()
-    at.button(key="seq2seq.start").click().run()  # six runs now
+    for run in state(at).runs.values():
+        run.trainer.pause()
+    state(at).remove_run(next(iter(state(at).runs)))  # the user closes one: three left
+    at.run()
+    at.button(key="seq2seq.start").click().run()  # seven runs now
     for run in state(at).runs.values():
         run.trainer.pause()
     at.run()
-    assert len(state(at).runs) == 6 < LAPTOP.max_runs
-    assert at.button(key="seq2seq.start").disabled  # three more would not fit
-    assert any("room for 2" in str(c.value) for c in at.caption)
-    assert len(state(at).runs) == 6
+    assert len(state(at).runs) == 7 < LAPTOP.max_runs
+    assert at.button(key="seq2seq.start").disabled  # four more would not fit
+    assert any("room for 1" in str(c.value) for c in at.caption)
+    assert len(state(at).runs) == 7
 
 
 def test_every_page_opens_with_a_recurrent_encoder_decoder_as_the_current_model() -> None:

@@ -13,6 +13,7 @@ import torch
 from explorer.analysis.predictions import greedy_targets
 from explorer.data.tokenizers import BOS
 from explorer.models import Model, Seq2SeqConfig, TransformerConfig
+from explorer.models.config import ATTENTION_NAMES
 
 
 @dataclass
@@ -49,8 +50,7 @@ def decoder_alignment(model: Model, source: list[int], n_steps: int, layer: int 
     if isinstance(model.config, Seq2SeqConfig):
         _, cache = model.run_with_cache(src, dec, names_filter=lambda n: n == "decoder.attn.hook_pattern")
         weights = cache["decoder.attn.hook_pattern"][0]  # [dec_pos, enc_pos]
-        what = {"additive": "additive attention (Bahdanau)", "dot": "dot-product attention (Luong)"}[
-            model.config.attention]
+        what = ATTENTION_NAMES[model.config.attention]
     else:
         layer = model.config.n_layers - 1 if layer is None else layer
         name = f"blocks.{layer}.cross_attn.hook_pattern"

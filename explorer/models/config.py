@@ -15,8 +15,12 @@ POOLINGS = ("mean", "last")
 POSITIONALS = ("sinusoidal", "learned", "rotary", "none")
 NORM_POSITIONS = ("pre", "post")
 ACTIVATIONS = ("gelu", "relu")
-ATTENTIONS = ("none", "additive", "dot")
-EMBEDDING_INITS = ("random", "glove")  # recurrent seq2seq: no attention, Bahdanau et al. 2015, Luong et al. 2015
+ATTENTIONS = ("none", "additive", "location", "dot")  # recurrent seq2seq: none, Bahdanau et al. 2015, Chorowski et
+# al. 2015 (additive plus where the previous step looked), Luong et al. 2015
+ATTENTION_NAMES = {"none": "no attention (one context vector)", "additive": "additive attention (Bahdanau)",
+                   "location": "location-aware attention (Chorowski)", "dot": "dot-product attention (Luong)"}
+LOCATION_FILTERS, LOCATION_WIDTH = 8, 7  # location-aware attention: F, 8 filters of 7 positions over α_{t−1}
+EMBEDDING_INITS = ("random", "glove")
 
 # Limits that keep a shared classroom server alive; generous for toy models.
 MAX_VOCAB = 60_000
@@ -63,10 +67,12 @@ def parameter_estimate(config: ModelConfig) -> int:
     if isinstance(config, Seq2SeqConfig):
         g, h, e, a = GATES[config.cell], config.d_hidden, config.d_embed, config.d_annotation
         directions = 2 if config.bidirectional else 1
-        extra = a if config.attention == "additive" else 0  # the context is part of the decoder's input
+        extra = a if config.feeds_context else 0  # the context is part of the decoder's input
         encoder = directions * sum(g * h * (w + h + 2) for w in [e] + [a] * (config.n_layers - 1))
         decoder = sum(g * h * (w + h + 2) for w in [e + extra] + [h] * (config.n_layers - 1))
-        attention = (h + a + 1) * config.attention_width if config.attention == "additive" else 0
+        attention = (h + a + 1) * config.attention_width if config.feeds_context else 0
+        if config.attention == "location":  # F [filters, 1, width] and V [d_attention, filters]
+            attention += LOCATION_FILTERS * (LOCATION_WIDTH + config.attention_width)
         combine = (h + a + 1) * h if config.attention != "none" else 0
         bridge = config.n_layers * (2 * h + 1) * h if config.bidirectional else 0
         return 2 * config.d_vocab * e + encoder + decoder + attention + combine + bridge + (h + 1) * config.d_vocab
@@ -282,7 +288,9 @@ class Seq2SeqConfig(_Serializable):
     """A recurrent encoder–decoder (Sutskever et al. 2014; Cho et al. 2014) for source → target tasks, with
     ``attention`` none (the decoder starts from the encoder's last state and sees nothing else: the bottleneck),
     ``additive`` (Bahdanau et al. 2015: score vᵀ tanh(W s + U h), from the decoder's previous state, the context
-    fed into the decoder cell) or ``dot`` (Luong et al. 2015: score sₜ·hⱼ from the decoder's current state).
+    fed into the decoder cell), ``location`` (Chorowski et al. 2015: the additive score plus V f, f = F ∗ α_{t−1},
+    features of where the previous step looked) or ``dot`` (Luong et al. 2015: score sₜ·hⱼ from the decoder's
+    current state).
     The decoder has as many layers as the encoder; layer L starts from the encoder's final state of layer L.
     """
 
@@ -292,7 +300,7 @@ class Seq2SeqConfig(_Serializable):
     d_embed: int = 32
     d_hidden: int = 64
     n_layers: int = 1
-    d_attention: int = 0  # additive only: width of W s + U h; 0 means d_hidden
+    d_attention: int = 0  # additive and location only: width of W s + U h; 0 means d_hidden
     bidirectional: bool = False  # the encoder reads both ways: hⱼ = [→hⱼ; ←hⱼ] (as Bahdanau et al.'s)
     dropout: float = 0.0
     pad_id: int | None = None
@@ -323,6 +331,11 @@ class Seq2SeqConfig(_Serializable):
     @property
     def attention_width(self) -> int:
         return self.d_attention or self.d_hidden
+
+    @property
+    def feeds_context(self) -> bool:
+        """Bahdanau's decoder (additive or location-aware): cₜ is scored from s_{t−1} and enters the cell."""
+        return self.attention in ("additive", "location")
 
     @property
     def d_annotation(self) -> int:

@@ -12,6 +12,9 @@ y_{t−1} (``<bos>`` at t = 0), not its own guess, and predicts yₜ.
 - ``additive`` (Bahdanau et al. 2015): before step t the decoder scores every encoder state with its previous
   state, e_tj = vᵀ tanh(W s_{t−1} + U hⱼ); αₜ = softmax_j(e_tj); the context cₜ = Σⱼ α_tj hⱼ is fed into the cell
   with the token: sₜ = cell([emb(y_{t−1}); cₜ], s_{t−1}). This needs a Python loop over decoder steps.
+- ``location`` (Chorowski et al. 2015, "location-aware"): the additive score also sees where the previous step
+  looked, e_tj = vᵀ tanh(W s_{t−1} + U hⱼ + V f_tj) with f_t = F ∗ α_{t−1} (8 filters of 7 positions slid over the
+  previous weights; α_{−1} = 0). A rule such as "one position left of last time" (reverse) then holds at any length.
 - ``dot`` (Luong et al. 2015): the cell reads the token only (fused over all steps); then e_tj = sₜ·hⱼ.
 With attention, the output is W_out·tanh(W_c [sₜ; cₜ]) (Luong's attentional state).
 
@@ -21,8 +24,8 @@ Hook points (TransformerLens style): ``encoder.hook_embed`` [batch, src, d_embed
 [batch, dec, d_hidden]; ``decoder.attn.hook_scores`` and ``decoder.attn.hook_pattern`` [batch, dec_pos, enc_pos]
 (scores −inf at padding); ``decoder.hook_context`` [batch, dec, d_hidden] (without attention: the encoder's final
 state, the same at every step). ``run_with_cache`` replays both stacks through the explicit cells of
-:mod:`explorer.models.recurrent_cells`, which reproduce the fused modules to 1e-5. With additive attention the
-pattern and context hooks record the values after the loop (they cannot be patched step by step).
+:mod:`explorer.models.recurrent_cells`, which reproduce the fused modules to 1e-5. With additive or location-aware
+attention the pattern and context hooks record the values after the loop (they cannot be patched step by step).
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from torch import nn
 from torch.nn import functional
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from explorer.models.config import Seq2SeqConfig
+from explorer.models.config import LOCATION_FILTERS, LOCATION_WIDTH, Seq2SeqConfig
 from explorer.models.hooks import HookedModel, HookPoint
 from explorer.models.recurrent_cells import (
     GATE_NAMES,
@@ -72,18 +75,28 @@ class RecurrentStack(nn.Module):
 
 class AdditiveAttention(nn.Module):
     """Bahdanau's score e_tj = vᵀ tanh(W s + U hⱼ): W [d_attention, d_hidden], U [d_attention, d_annotation],
-    v [d_attention]."""
+    v [d_attention]. With ``location`` (Chorowski et al. 2015) also + V f_tj, f = F ∗ α_{t−1}: F [filters, 1, width]
+    (a 1-D convolution over source positions), V [d_attention, filters]."""
 
-    def __init__(self, d_hidden: int, d_annotation: int, d_attention: int):
+    def __init__(self, d_hidden: int, d_annotation: int, d_attention: int, location: bool = False):
         super().__init__()
         self.W = nn.Linear(d_hidden, d_attention, bias=False)
         self.U = nn.Linear(d_annotation, d_attention, bias=False)
         self.v = nn.Parameter(torch.randn(d_attention) / d_attention ** 0.5)
+        self.location = location
+        if location:
+            self.F = nn.Conv1d(1, LOCATION_FILTERS, LOCATION_WIDTH, padding=LOCATION_WIDTH // 2, bias=False)
+            self.V = nn.Linear(LOCATION_FILTERS, d_attention, bias=False)
         self.hook_scores, self.hook_pattern = HookPoint(), HookPoint()
 
-    def scores(self, query: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
-        """query s [batch, d_hidden], keys U·h [batch, src, d_attention] -> e [batch, src]."""
-        return torch.tanh(self.W(query)[:, None, :] + keys) @ self.v
+    def scores(self, query: torch.Tensor, keys: torch.Tensor, previous: torch.Tensor | None = None) -> torch.Tensor:
+        """query s [batch, d_hidden], keys U·h [batch, src, d_attention], the previous step's weights α_{t−1}
+        [batch, src] (location-aware only) -> e [batch, src]."""
+        inside = self.W(query)[:, None, :] + keys  # [batch, src, d_attention]
+        if self.location:
+            features = self.F(previous[:, None, :]).transpose(1, 2)  # [batch, 1, src] -> [batch, src, filters]
+            inside = inside + self.V(features)
+        return torch.tanh(inside) @ self.v
 
 
 class DotAttention(nn.Module):
@@ -107,13 +120,14 @@ class RecurrentSeq2Seq(HookedModel):
     def __init__(self, config: Seq2SeqConfig):
         super().__init__()
         self.config = cfg = config
-        feed = cfg.d_annotation if cfg.attention == "additive" else 0
+        feed = cfg.d_annotation if cfg.feeds_context else 0
         self.encoder = RecurrentStack(cfg, cfg.d_embed, cfg.bidirectional)
         self.decoder = RecurrentStack(cfg, cfg.d_embed + feed)
         if cfg.bidirectional:  # W_init: both directions' final states -> the decoder's start state, per layer
             self.bridge = nn.ModuleList(nn.Linear(2 * cfg.d_hidden, cfg.d_hidden) for _ in range(cfg.n_layers))
-        if cfg.attention == "additive":
-            self.decoder.attn = AdditiveAttention(cfg.d_hidden, cfg.d_annotation, cfg.attention_width)
+        if cfg.feeds_context:
+            self.decoder.attn = AdditiveAttention(cfg.d_hidden, cfg.d_annotation, cfg.attention_width,
+                                                  location=cfg.attention == "location")
         elif cfg.attention == "dot":
             self.decoder.attn = DotAttention()
         self.decoder.hook_context = HookPoint()
@@ -205,7 +219,7 @@ class RecurrentSeq2Seq(HookedModel):
         encoded, final = self.encode(tokens, explicit)
         mask = self.pad_mask(tokens)
         y = self.decoder.hook_embed(self.decoder.embed(decoder_tokens))  # [batch, dec, d_embed]
-        if self.config.attention == "additive":
+        if self.config.feeds_context:
             s, context = self._additive_decoder(y, encoded, final, mask)
         else:
             s = self._fused_decoder(y, final, explicit)  # [batch, dec, d_hidden]
@@ -239,15 +253,17 @@ class RecurrentSeq2Seq(HookedModel):
 
     def _additive_decoder(self, y: torch.Tensor, encoded: torch.Tensor, final: State,
                           mask: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
-        """Bahdanau's decoder, one step at a time: returns the top states sₜ and contexts cₜ [batch, dec, d]."""
+        """Bahdanau's decoder, one step at a time (location-aware: each score also reads α_{t−1}): returns the top
+        states sₜ and contexts cₜ [batch, dec, d]."""
         cfg, attn = self.config, self.decoder.attn
         keys = attn.U(encoded)  # [batch, src, d_attention], computed once
         h, c = list(final["h"]), list(final["c"]) if cfg.cell == "lstm" else [None] * cfg.n_layers
         weights = [layer_weights(self.decoder.rnn, layer) for layer in range(cfg.n_layers)]
         steps: list[list[dict[str, torch.Tensor]]] = [[] for _ in range(cfg.n_layers)]
         scores, contexts = [], []
+        alpha = encoded.new_zeros(encoded.shape[:2])  # α_{−1} = 0 [batch, src]: no step has looked anywhere yet
         for t in range(y.shape[1]):
-            e = _masked(attn.scores(h[-1], keys), mask)  # [batch, src], from s_{t-1}
+            e = _masked(attn.scores(h[-1], keys, alpha), mask)  # [batch, src], from s_{t-1} (and α_{t−1})
             alpha = torch.softmax(e, dim=-1)
             context = (alpha[:, :, None] * encoded).sum(dim=1)  # [batch, d_hidden]
             x = torch.cat([y[:, t], context], dim=-1)  # [batch, d_embed + d_hidden]

@@ -1,11 +1,15 @@
-"""The bottleneck experiment of the second deck: the same GRU encoder–decoder without and with attention, and a
-transformer encoder–decoder, trained on reverse with lengths 4–12, then measured at every length up to 24.
+"""The bottleneck experiment of the second deck: the same GRU encoder–decoder without attention, with additive
+attention and with location-aware attention, and a transformer encoder–decoder, trained on reverse with lengths 4–12,
+then measured at every length up to 24.
 
 Without attention the decoder sees the source only through one start state of d_hidden numbers, so the longer the
 input the more it must squeeze in (Cho et al. 2014 saw translation quality fall with sentence length; Bahdanau et
-al. 2015 fixed it with attention). With additive attention it looks back at every encoder state hⱼ at every step.
-Both GRUs read the source both ways (hⱼ = [→hⱼ; ←hⱼ], as Bahdanau et al.'s encoder), so that hⱼ stands for xⱼ and
-the alignment on reverse is the anti-diagonal.
+al. 2015 fixed it with attention). With additive attention it looks back at every encoder state hⱼ at every step;
+but its score sees only the decoder's state and hⱼ, so on reverse it finds the mirrored position by matching two
+counts (steps written, positions from the end) that it learned on lengths up to 12 only. Location-aware attention
+(Chorowski et al. 2015) also sees where the previous step looked, so it can learn "one position left of last time",
+a rule that holds at every length. All three GRUs read the source both ways (hⱼ = [→hⱼ; ←hⱼ], as Bahdanau et al.'s
+encoder), so that hⱼ stands for xⱼ and the alignment on reverse is the anti-diagonal.
 
 Exact-match accuracy is measured with one teacher-forced pass: a sequence whose every token is right under teacher
 forcing is exactly what greedy decoding writes (the decoder then reads its own outputs, which are the truth).
@@ -31,12 +35,14 @@ TRAINED = (SPEC.min_len, SPEC.seq_len)
 LENGTHS = (2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 24)
 STEPS = 1500
 N_EXAMPLES = 128  # per length
-NONE, ADDITIVE, TRANSFORMER = "GRU · no attention", "GRU · additive attention", "Transformer encoder–decoder"
-VARIANTS = (NONE, ADDITIVE, TRANSFORMER)
+NONE, ADDITIVE, LOCATION = "GRU · no attention", "GRU · additive attention", "GRU · location-aware attention"
+TRANSFORMER = "Transformer encoder–decoder"
+VARIANTS = (NONE, ADDITIVE, LOCATION, TRANSFORMER)
+RECURRENT_VARIANTS = {"none": NONE, "additive": ADDITIVE, "location": LOCATION}  # by Seq2SeqConfig.attention
 
 
 def variant_configs(data: TaskData, steps: int = STEPS) -> dict[str, tuple[ModelConfig, TrainConfig]]:
-    """The three models: two GRUs alike but for attention, and a small transformer encoder–decoder."""
+    """The four models: three GRUs alike but for attention, and a small transformer encoder–decoder."""
     vocab = data.tokenizer.vocab_size
     gru = {"cell": "gru", "d_vocab": vocab, "d_embed": 32, "d_hidden": 64, "bidirectional": True, "pad_id": PAD}
     train = TrainConfig(lr=3e-3, max_steps=steps, batch_size=64, eval_every=100, snapshot_every=100)
@@ -45,6 +51,7 @@ def variant_configs(data: TaskData, steps: int = STEPS) -> dict[str, tuple[Model
     return {
         NONE: (Seq2SeqConfig(attention="none", **gru), train),
         ADDITIVE: (Seq2SeqConfig(attention="additive", **gru), train),
+        LOCATION: (Seq2SeqConfig(attention="location", **gru), train),
         TRANSFORMER: (transformer, TrainConfig(lr=1e-3, max_steps=steps, batch_size=64, eval_every=100,
                                                snapshot_every=100)),
     }
@@ -65,7 +72,7 @@ def variant_of(run: Run) -> str | None:
         return None
     if isinstance(run.config, TransformerConfig):
         return TRANSFORMER
-    return ADDITIVE if run.config.attention != "none" else NONE
+    return RECURRENT_VARIANTS.get(run.config.attention)
 
 
 def latest_group(runs: list[Run]) -> dict[str, Run]:

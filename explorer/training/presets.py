@@ -135,7 +135,8 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
            "attends to the encoder's output.", _seq2seq),
     Preset("Recurrent encoder–decoder (GRU + attention)", "A bidirectional GRU encoder and a GRU decoder trained "
            "with teacher forcing (it reads the true previous token), with additive attention (Bahdanau et al. 2015); "
-           "attention none gives the one-context-vector bottleneck, dot gives Luong et al. 2015.",
+           "attention none gives the one-context-vector bottleneck, location adds where the previous step looked "
+           "(Chorowski et al. 2015), dot gives Luong et al. 2015.",
            _recurrent_seq2seq),
 ]}
 

@@ -18,6 +18,7 @@ from explorer.data.dataset import TaskData
 from explorer.data.tasks import TASKS, TaskSpec, make_task
 from explorer.data.tokenizers import Tokenizer
 from explorer.models import Model, ModelConfig, RecurrentConfig, Seq2SeqConfig, TransformerConfig, build_model
+from explorer.models.config import ATTENTION_NAMES
 from explorer.models.finetune.config import FinetuneConfig
 from explorer.training.checkpoints import Checkpoint
 from explorer.training.config import TrainConfig
@@ -92,10 +93,6 @@ class Run:
 
     def label(self) -> str:
         return f"{self.name} · step {self.step}"
-
-
-ATTENTION_NAMES = {"none": "no attention (one context vector)", "additive": "additive attention (Bahdanau)",
-                   "dot": "dot-product attention (Luong)"}
 
 
 def count_parameters(model: Model) -> int:

@@ -59,8 +59,8 @@ def render_seq2seq_cells(run: Run) -> None:
     if side == "decoder":
         st.caption(f"Step t reads {'yₜ₋₁ of the true target' if feed == TEACHER else 'its own previous output'} "
                    "(<bos> at t = 0) and predicts yₜ; at t = 0 the previous state (dashes) is the encoder's final "
-                   "state, not zeros." + (" With attention the cell also reads the context cₜ." if cfg.attention ==
-                                          "additive" else ""))
+                   "state, not zeros." + (" With attention the cell also reads the context cₜ." if cfg.feeds_context
+                                          else ""))
     elif side == "encoder backward":
         st.caption("The backward direction reads the source from its last token: step 0 is the last token.")
     seed_choice(VIEW, [STEP, SEQUENCE], STEP)

@@ -7,7 +7,7 @@ import streamlit as st
 
 from explorer.analysis.alignment import decoder_alignment, has_alignment, mirror_share
 from explorer.figures.seq2seq import alignment_figure
-from explorer.training.bottleneck import ADDITIVE, TRANSFORMER, latest_group
+from explorer.training.bottleneck import ADDITIVE, LOCATION, TRANSFORMER, latest_group
 from explorer.training.run import Run
 from explorer.training.run_selection import same_task
 from explorer.ui.figure import show_figure
@@ -35,12 +35,12 @@ def _candidates() -> tuple[list[Run], list[Run]]:
 def render() -> None:
     recurrent, transformers = _candidates()
     if not recurrent:
-        st.info("No recurrent encoder–decoder with attention yet: train the three models in § 1 (or choose "
+        st.info("No recurrent encoder–decoder with attention yet: train the four models in § 1 (or choose "
                 "'Seq2seq GRU + attention' on the Train page).")
         return
     group = latest_group(list(get_state().runs.values()))
     names = {r.id: r.name for r in recurrent + transformers}
-    default = group[ADDITIVE].id if ADDITIVE in group else recurrent[-1].id
+    default = next((group[v].id for v in (LOCATION, ADDITIVE) if v in group), recurrent[-1].id)
     seed_choice(RECURRENT, [r.id for r in recurrent], default)
     c1, c2 = st.columns(2)
     run = get_state().runs[c1.selectbox("Recurrent model with attention", [r.id for r in recurrent],

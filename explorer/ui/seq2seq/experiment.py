@@ -1,5 +1,6 @@
-"""§ 1 of the Seq2seq page: one click trains a GRU encoder–decoder without and with attention and a transformer on
-reverse (lengths 4–12); one figure of exact match against input length follows them while they train."""
+"""§ 1 of the Seq2seq page: one click trains a GRU encoder–decoder without attention, with additive and with
+location-aware attention, and a transformer on reverse (lengths 4–12); one figure of exact match against input length
+follows them while they train."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import streamlit as st
 from explorer.figures.seq2seq import length_figure
 from explorer.training.bottleneck import (
     ADDITIVE,
+    LOCATION,
     NONE,
     SPEC,
     STEPS,
@@ -32,7 +34,7 @@ METRICS = ("exact match", "token accuracy")
 
 
 def start_experiment() -> str | None:
-    """Create and start the three runs (callback). Returns why not, when the session has no room."""
+    """Create and start the four runs (callback). Returns why not, when the session has no room."""
     state = get_state()
     if problem := state.room_for(len(VARIANTS)):
         state.notice = problem
@@ -41,7 +43,7 @@ def start_experiment() -> str | None:
     runs = make_runs(data, names={v: state.unique_name(f"{v} · reverse 4–12") for v in VARIANTS})
     try:
         for run in runs:
-            state.add_run(run, make_current=run.name.startswith(ADDITIVE))
+            state.add_run(run, make_current=run.name.startswith(LOCATION))
             run.trainer.start()
     except NoRoom as err:  # cannot happen after room_for, unless another tab added runs meanwhile
         state.notice = str(err)
@@ -53,15 +55,16 @@ def render() -> None:
     st.markdown(
         "A recurrent encoder squeezes the whole input into its last state; the decoder has to write the answer from "
         "that one vector. **Attention** (Bahdanau et al. 2015) lets the decoder look back at every encoder state "
-        "at every step. The experiment trains three models on the same *reverse* task, with inputs of "
+        "at every step; *location-aware* attention (Chorowski et al. 2015) also sees where it looked the step "
+        "before. The experiment trains four models on the same *reverse* task, with inputs of "
         f"{TRAINED[0]}–{TRAINED[1]} symbols, then tests them on every length up to 24 — beyond what they saw.")
     group = latest_group(list(get_state().runs.values()))
     state = get_state()
     problem = state.room_for(len(VARIANTS))
-    label = "▶️ Train the three models" if not group else "▶️ Train a new set of three"
-    help_text = (f"{STEPS} steps each, trained together in the background (about 5 minutes on a laptop; the "
-                 "figure updates as they learn). Both GRUs read the input both ways and have 64 hidden units; only "
-                 "attention differs.")
+    label = "▶️ Train the four models" if not group else "▶️ Train a new set of four"
+    help_text = (f"{STEPS} steps each, trained together in the background (a few minutes on a laptop; the "
+                 "figure updates as they learn). The three GRUs read the input both ways and have 64 hidden units; "
+                 "only attention differs.")
     c1, c2 = st.columns([2, 3], vertical_alignment="center")
     c1.button(label, key=START, type="primary" if not group else "secondary", help=help_text,
               on_click=start_experiment, disabled=problem is not None)
@@ -120,12 +123,18 @@ def _reading(frames: dict[str, pd.DataFrame]) -> str:
     """What the figure shows now, in words (true of the current numbers, whatever they are)."""
     text = ("Each point: fresh examples of that length (128), exact match measured with one teacher-forced pass, "
             "which is what greedy decoding gets right. ")
-    if NONE in frames and ADDITIVE in frames:
-        none = frames[NONE].set_index("length")["exact match"]
-        attention = frames[ADDITIVE].set_index("length")["exact match"]
-        gap = float(attention.get(TRAINED[1], 0) - none.get(TRAINED[1], 0))
-        text += (f"At length {TRAINED[1]} (still a trained length) attention is ahead by {gap:+.0%}"
-                 f" ({attention.get(TRAINED[1], 0):.0%} vs {none.get(TRAINED[1], 0):.0%}); "
-                 f"at 20 it has {attention.get(20, 0):.0%} and the bottlenecked GRU {none.get(20, 0):.0%}. ")
-    return text + ("Past the trained lengths every model meets positions and counts it never saw, so all fall "
-                   "eventually: attention removes the bottleneck, not the need to have seen such lengths.")
+    exact = {variant: frame.set_index("length")["exact match"] for variant, frame in frames.items()}
+    if NONE in exact and ADDITIVE in exact:
+        none, attention = exact[NONE].get(TRAINED[1], 0), exact[ADDITIVE].get(TRAINED[1], 0)
+        text += (f"At length {TRAINED[1]} (still a trained length) additive attention is ahead of the bottlenecked "
+                 f"GRU by {attention - none:+.0%} ({attention:.0%} vs {none:.0%}). ")
+    text += "At length 20: " + ", ".join(f"{variant} {at.get(20, 0):.0%}" for variant, at in exact.items()) + ". "
+    holds = {variant for variant, at in exact.items() if at.get(20, 0) >= 0.5}
+    if LOCATION in holds and ADDITIVE not in holds:
+        text += ("Additive attention finds the mirrored position by matching counts it learned on lengths up to "
+                 f"{TRAINED[1]}; location-aware attention, whose score also sees where the previous step looked, "
+                 "keeps its place beyond them.")
+    elif not holds:
+        text += ("Past the trained lengths every model meets positions and counts it never saw, so all fall: "
+                 "attention removes the bottleneck, not the need to have seen such lengths.")
+    return text

@@ -12,7 +12,8 @@ from explorer.models.config import ATTENTIONS
 CELL_NAMES = {"gru": "GRU", "lstm": "LSTM", "rnn": "Elman RNN"}
 ATTENTION_HELP = ("none: the decoder starts from the encoder's final state and sees nothing else (the bottleneck). "
                   "additive (Bahdanau et al. 2015): e_tj = vᵀ tanh(W s_{t−1} + U hⱼ), the context enters the decoder "
-                  "cell. dot (Luong et al. 2015): e_tj = sₜ·hⱼ after the cell.")
+                  "cell. location (Chorowski et al. 2015): the additive score plus features of where step t − 1 "
+                  "looked, V (F ∗ αₜ₋₁). dot (Luong et al. 2015): e_tj = sₜ·hⱼ after the cell.")
 
 
 def seq2seq_fields(cfg: Seq2SeqConfig, prefix: str) -> Seq2SeqConfig:
@@ -34,7 +35,7 @@ def seq2seq_fields(cfg: Seq2SeqConfig, prefix: str) -> Seq2SeqConfig:
                                                "its token with both its sides (additive or no attention)")
     values["d_attention"] = int(c3.number_input("Attention width (0 = hidden units)", 0, 10**6, cfg.d_attention,
                                                 key=f"{prefix}.s2s.d_attention",
-                                                help="The size of W s + U h in the additive score"))
+                                                help="The size of W s + U h in the additive (or location-aware) score"))
     values["dropout"] = c4.number_input("Dropout (between layers)", 0.0, 1.0, cfg.dropout, 0.05,
                                         key=f"{prefix}.s2s.dropout")
     st.caption("Trained with teacher forcing: at step t the decoder reads the true previous target token, not its "
