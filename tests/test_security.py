@@ -109,6 +109,7 @@ def test_names_are_inert_in_markdown() -> None:
     name = safe_name("![x](http://example.invalid/x.png) <img src=y> **bold**")
     assert "![" not in name and "<" not in name and "*" not in name and "(http" in name
     assert safe_name("LSTM · copy (2)") == "LSTM · copy (2)"
+    assert safe_name("Transformer encoder–decoder · reverse 4–12") == "Transformer encoder–decoder · reverse 4–12"
     assert plain_markdown("![x](y) <b>") == "\\!\\[x\\](y) \\<b\\>"
     at = open_page("train")
     at.text_input(key="train.run_name").input("![x](http://example.invalid/x.png)").run()

@@ -92,3 +92,20 @@ def test_every_page_opens_with_a_recurrent_encoder_decoder_as_the_current_model(
     at.segmented_control(key="seq2seq.section").set_value("🧭 Alignment").run()
     assert not at.exception, at.exception
     assert any("dot-product attention" in s for s in _charts(at))
+
+
+def test_the_reading_under_the_length_figure_says_what_the_numbers_show() -> None:
+    import pandas as pd
+
+    from explorer.ui.seq2seq.experiment import _reading
+
+    def frame(at_20: float) -> pd.DataFrame:
+        return pd.DataFrame({"length": [12, 20], "exact match": [1.0, at_20], "token accuracy": [1.0, at_20]})
+
+    location_holds = _reading({NONE: frame(0.0), ADDITIVE: frame(0.0), LOCATION: frame(1.0), TRANSFORMER: frame(0.0)})
+    assert "GRU · location-aware attention 100%" in location_holds and "keeps its place" in location_holds
+    assert "all fall" not in location_holds
+    all_fall = _reading({NONE: frame(0.0), ADDITIVE: frame(0.1), LOCATION: frame(0.2), TRANSFORMER: frame(0.0)})
+    assert "all fall" in all_fall and "keeps its place" not in all_fall
+    both_hold = _reading({NONE: frame(0.0), ADDITIVE: frame(0.9), LOCATION: frame(1.0)})
+    assert "all fall" not in both_hold and "keeps its place" not in both_hold

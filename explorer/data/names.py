@@ -11,7 +11,8 @@ import re
 import unicodedata
 
 MAX_NAME_CHARS = 80
-UNSAFE = re.compile(r"[^\w \u00b7\-.,:;()#+×/@'&%=]")  # \u00b7: the middle dot of "LSTM · copy"
+UNSAFE = re.compile(r"[^\w \u00b7\u2013\u2014\u2192\-.,:;()#+×/@'&%=]")  # the middle dot of "LSTM · copy", en and em
+# dashes ("encoder–decoder · reverse 4–12") and → (none of them means anything to Markdown)
 MARKDOWN_SPECIALS = re.compile(r"([\\`*_\[\]<>!~$])")  # what makes images, links, HTML, emphasis, code, maths
 
 

@@ -28,7 +28,7 @@ def length_figure(frames: dict[str, pd.DataFrame], trained: tuple[int, int], met
         fig.add_trace(go.Scatter(x=frame["length"], y=frame[metric], mode="lines+markers", name=name,
                                  line=dict(color=COLORWAY[k % len(COLORWAY)]),
                                  hovertemplate="length %{x}<br>%{y:.0%}<extra>" + name + "</extra>"))
-    fig.update_yaxes(range=[-0.02, 1.05], tickformat=".0%", title_text=metric)
+    fig.update_yaxes(range=[-0.02, 1.14], tickformat=".0%", title_text=metric)  # room above 100 % for the label
     fig.update_xaxes(title_text="source length (symbols)", dtick=2)
     fig.update_layout(title=dict(text=title, x=0), uirevision="bottleneck",
                       legend=dict(orientation="h", yanchor="top", y=-0.2, x=0, xanchor="left"))
@@ -46,7 +46,8 @@ def alignment_figure(weights: np.ndarray, source: Sequence[str], output: Sequenc
         colorscale=SEQUENTIAL, zmin=0, zmax=1, colorbar=dict(title="weight"),
         hovertemplate="output %{y}<br>source %{x}<br>weight %{z:.3f}<extra></extra>"))
     n = max(len(source), len(output))
-    fig.update_layout(title=dict(text=title, x=0), height=max(380, min(760, 120 + 26 * n)))
+    fig.update_layout(title=dict(text=title, x=0), height=max(380, min(760, 120 + 26 * n)),
+                      margin=dict(t=80 if "<br>" in title else 50))  # a two-line title needs its second line
     fig.update_xaxes(title="source token (encoder state hⱼ)", type="category", tickangle=0 if n <= 24 else -60,
                      showgrid=False, tickmode="array", tickvals=display_tokens(source))
     fig.update_yaxes(title="output step t: token written", type="category", autorange="reversed", showgrid=False,

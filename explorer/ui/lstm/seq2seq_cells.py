@@ -21,8 +21,8 @@ VIEW = "lstm.s2s.view"
 LAYER = "lstm.s2s.layer"
 TEACHER, GREEDY = "the true target (teacher forcing)", "its own outputs (greedy decoding)"
 STEP, SEQUENCE = "👣 Step through", "🗺️ Whole sequence"
-SIDE_NAMES = {"encoder": "🅴 Encoder (reads the source)", "encoder backward": "🅴 Encoder, backward direction",
-              "decoder": "🅳 Decoder (writes the target)"}
+SIDE_NAMES = {"encoder": "→ Encoder (reads)", "encoder backward": "← Encoder (backward)",
+              "decoder": "Decoder (writes)"}  # short: three fit in the column at 1280 px
 
 
 def render_seq2seq_cells(run: Run) -> None:
@@ -31,9 +31,11 @@ def render_seq2seq_cells(run: Run) -> None:
         st.info("This run has no validation examples to read.")
         return
     sides = [s for s in SIDES if s != "encoder backward" or cfg.bidirectional]
-    c1, c2, c3 = st.columns([2, 1, 1])
+    c1, c2, c3 = st.columns([3, 1, 1])
     seed_choice(SIDE, sides, "decoder")
-    side = c1.segmented_control("Side", sides, key=SIDE, format_func=SIDE_NAMES.get) or "decoder"
+    side = c1.segmented_control("Side", sides, key=SIDE, format_func=SIDE_NAMES.get,
+                                help="The encoder reads the source (a bidirectional one also from its end); the "
+                                     "decoder writes the target, one token per step") or "decoder"
     val = run.data.val
     seed(EXAMPLE, 0, valid=lambda v: isinstance(v, int) and 0 <= v < len(val.sources))
     index = int(c2.number_input(f"Validation example (0 – {len(val.sources) - 1})", 0, len(val.sources) - 1,

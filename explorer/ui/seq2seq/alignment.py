@@ -117,7 +117,7 @@ def _draw(run: Run, source: list[int], target: list[int] | None, n_steps: int, l
     found = get_state().remember(key, lambda: decoder_alignment(frozen_model(run), source, n_steps, layer, head))
     tok = run.tokenizer
     wrong = [o != t for o, t in zip(found.output, target)] if target else None
-    title = f"{run.name}: {found.what}"
+    title = f"{run.name}<br><sub>{found.what}</sub>"  # two lines: the figures sit in half-width columns
     show_figure(alignment_figure(found.weights, tok.to_str_tokens(source), tok.to_str_tokens(found.output),
                                  title, wrong), f"seq2seq.align.{'rnn' if layer is None else 'transformer'}",
                 f"alignment {run.name}")
