@@ -36,7 +36,7 @@ def render() -> None:
     recurrent, transformers = _candidates()
     if not recurrent:
         st.info("No recurrent encoder–decoder with attention yet: train the four models in § 1 (or choose "
-                "'Seq2seq GRU + attention' on the Train page).")
+                "the preset 'Recurrent encoder–decoder (GRU + attention)' on the Train page).")
         return
     group = latest_group(list(get_state().runs.values()))
     names = {r.id: r.name for r in recurrent + transformers}
