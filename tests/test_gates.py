@@ -57,6 +57,25 @@ def test_step_table_and_step_figure_show_the_cache(cell: str) -> None:
                     assert np.isnan(previous).all()  # a gate has no value before the first step
 
 
+def test_one_step_figure_serves_every_record_of_its_shape() -> None:
+    """A page keeps one step figure while the run trains: a step of new weights brings its own values and axes."""
+    ids = [4, 9, 1, 12, 7, 7, 3]
+    first, second = (record_gates(build_model(RecurrentConfig(cell="lstm", d_vocab=V, d_embed=E, d_hidden=H),
+                                                seed=seed).eval(), ids) for seed in (0, 1))
+    fig = step_figure(first, 0)
+    show_step(fig, first, 0, 2, "x")
+    show_step(fig, second, 0, 5, "y")
+    for k, q in enumerate(QUANTITIES["lstm"]):
+        np.testing.assert_array_equal(np.asarray(fig.data[2 * k].y), second.at(0, q.key, 5))
+        low, high = fig.layout[fig.data[2 * k].yaxis.replace("y", "yaxis")].range
+        if q.kind == "gate":
+            assert (low, high) == pytest.approx((-0.05, 1.05))
+        elif q.kind == "state":  # Cₜ: the new record's largest |value| over the whole input, with 5 % room
+            top = float(np.abs(second.series(0, q.key)).max())
+            assert (low, high) == pytest.approx((-1.1 * top, 1.1 * top))
+            assert top != pytest.approx(float(np.abs(first.series(0, q.key)).max()))
+
+
 def test_lstm_record_obeys_the_lecture_equations() -> None:
     record = record_gates(_model("lstm", 1), [5, 6, 7, 8, 9, 10])
     f, i, g, c, o, h = (record.series(0, k) for k in "figcoh")

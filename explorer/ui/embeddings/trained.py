@@ -30,7 +30,7 @@ from explorer.figures.embeddings import snapshot_figure
 from explorer.training.run import Run, describe_model
 from explorer.ui.embeddings.controls import export_points, limit_points, projection_controls
 from explorer.ui.figure import show_figure
-from explorer.ui.live import TICK_S
+from explorer.ui.live import live_tick_s
 from explorer.ui.model_picker import offer_training, pick_subject
 from explorer.ui.state import get_state
 from explorer.ui.widget_state import seed, seed_choice, set_value
@@ -46,7 +46,7 @@ COMPUTE = "emb.trained.compute"
 OFFER = "emb.trained.offer"
 PREFIX = "emb.trained"
 W_E_VIEW, HIDDEN_VIEW = "Token embeddings W_E", "Hidden states"
-LIVE_EVERY_S = TICK_S * 4  # redraw while the run trains
+LIVE_EVERY = 4  # live ticks between redraws while the run trains (4 s alone)
 MAX_ANIMATION_VALUES = 40_000  # points × frames sent to the browser for the ▶ animation
 
 
@@ -84,7 +84,7 @@ def render_trained_section() -> None:
         seed(FOLLOW, True)
         st.toggle("Follow training (show the newest step)", key=FOLLOW)
 
-    @st.fragment(run_every=LIVE_EVERY_S if training else None)
+    @st.fragment(run_every=live_tick_s(LIVE_EVERY) if training else None)
     def view() -> None:
         if run.id in get_state().runs:
             _render_view(run, selection, params)

@@ -17,6 +17,7 @@ from explorer.training.snapshots import model_at, snapshot_steps
 from explorer.ui.figure import show_figure
 from explorer.ui.forward.subject import Walk, residuals
 from explorer.ui.frozen import frozen_model
+from explorer.ui.live import live_tick_s
 from explorer.ui.state import get_state
 from explorer.ui.widget_state import seed
 
@@ -25,7 +26,7 @@ LENS_START = "forward.lens.start"
 LENS_POSITION = "forward.lens.position"
 LENS_WINDOW = 16  # positions in the grid at once (each cell shows a token)
 NOW = "now"
-FOLLOW_S = 3.0
+FOLLOW_EVERY = 3  # live ticks between redraws while the run trains (3 s alone)
 
 
 def _window(n: int) -> tuple[int, int]:
@@ -84,7 +85,7 @@ def render_lens(walk: Walk) -> None:
         _draw(_with_model(walk, model), record, span, f" at step {chosen}", (run.id, chosen, walk.text, "forward"))
         return
 
-    @st.fragment(run_every=FOLLOW_S if run.trainer.is_running else None)
+    @st.fragment(run_every=live_tick_s(FOLLOW_EVERY) if run.trainer.is_running else None)
     def follow() -> None:
         model = frozen_model(run)
         step = run.analysis_step

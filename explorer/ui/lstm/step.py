@@ -51,10 +51,12 @@ def _next_token_caption(run: Run, record: GateRecord, t: int) -> str:
 
 
 def _step_figure(record: GateRecord, layer: int, memo_key: tuple) -> go.Figure:
-    """The step figure, built once per record and layer; :func:`show_step` fills in a step in place."""
+    """The step figure of this run's records of this shape (built once: not again for each input or each new step
+    of a training run); :func:`show_step` fills in a step of ``record`` in place."""
     state = get_state()
     columns = 2 if state.slide_theme else 1  # a 16:9 slide has room across, not down
-    return state.remember((*memo_key, "step figure", layer, columns), lambda: step_figure(record, layer, columns))
+    shape = (record.cell, record.d_hidden, layer, columns)
+    return state.remember((memo_key[0], "step figure", *shape), lambda: step_figure(record, layer, columns))
 
 
 def _heatmaps(record: GateRecord, prepared: PreparedInput, layer: int, memo_key: tuple) -> go.Figure:

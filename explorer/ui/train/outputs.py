@@ -12,6 +12,7 @@ from explorer.training.run import Run
 from explorer.ui.figure import show_figure
 from explorer.ui.fill_in import render_fill_in
 from explorer.ui.frozen import frozen_model
+from explorer.ui.live import live_tick_s
 from explorer.ui.state import get_state
 from explorer.ui.train.finetune_outputs import render_finetune_outputs
 from explorer.ui.widget_state import seed
@@ -21,12 +22,12 @@ TEMPERATURE = "outputs.temperature"
 LENGTH = "outputs.length"
 GENERATE = "outputs.generate"
 MAX_PROMPT_TOKENS = 2000
-OUTPUTS_TICK_S = 3.0  # while training, the predictions refresh this often (in their own fragment)
+OUTPUTS_EVERY = 3  # while training, the predictions refresh every 3 live ticks (3 s alone; slower on a busy server)
 
 
 def render_outputs(run: Run) -> None:
     """Predictions of the current weights; a fragment that follows training every few seconds."""
-    interval = OUTPUTS_TICK_S if run.trainer is not None and run.trainer.is_running else None
+    interval = live_tick_s(OUTPUTS_EVERY) if run.trainer is not None and run.trainer.is_running else None
 
     @st.fragment(run_every=interval)
     def outputs() -> None:
