@@ -3,14 +3,17 @@
 import streamlit as st
 
 from explorer.ui.links import capture_link
-from explorer.ui.runtime import configure_torch, start_training_backend
+from explorer.ui.runtime import configure_allocator, configure_torch, start_training_backend
 from explorer.ui.sidebar import render_notice, render_sidebar
+from explorer.ui.state import drop_views_of_closed_tabs
 from explorer.ui.umap_warmup import start_umap_warmup
 from explorer.ui.widget_state import remember_widgets
 
+configure_allocator()
 configure_torch()
 start_umap_warmup(at_startup=True)
 start_training_backend()
+drop_views_of_closed_tabs()
 st.set_page_config(page_title="Sequence Model Explorer", page_icon="🔬", layout="wide")
 # Less empty space above each page, so that controls and their figure share a 720-pixel projector screen.
 st.html("<style>[data-testid='stMainBlockContainer'] { padding-top: 2.5rem; }</style>")

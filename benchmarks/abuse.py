@@ -10,10 +10,10 @@ samples its memory.
 
 Printed per input: seconds, exceptions shown, whether the page answered with a message. Last line: one JSON object
 with ``inputs_tried``, ``exceptions_shown``, ``server_unresponsive_s_max`` (the longest health check),
-``rss_growth_mb_max`` (peak server memory above the idle server's, with every input's session still open and the
-server-wide caches filled), ``rss_growth_one_input_mb_max`` (the most one input added) and ``script_executed``
-(the payload reached a viewer's page as live HTML: inside markdown that allows HTML, ``st.html`` or an iframe's
-document, unescaped).
+``rss_growth_mb_max`` (peak server memory above the idle server's — every page opened once, MiniLM's weights read,
+start-up's background work done — with every input's session still open and the server-wide caches filled),
+``rss_growth_one_input_mb_max`` (the most one input added) and ``script_executed`` (the payload reached a viewer's
+page as live HTML: inside markdown that allows HTML, ``st.html`` or an iframe's document, unescaped).
 Whether a browser would run it is checked in a real one by tests/test_browser_security.py.
 
 Uploads go through the server's upload endpoint as a browser's do; the server runs with XSRF protection off for
@@ -51,6 +51,9 @@ PAYLOAD = "</script><svg/onload=alert(document.title)>"
 LIVE_PAYLOAD = re.compile(r"<svg/onload|<img src=x onerror", re.IGNORECASE)
 PASTE = " ".join(["the", "students", "opened", "their", "notebooks", "<b>", "🤖"] * 1_430)  # ≈ 10,000 words
 PORT = int(os.environ.get("ABUSE_PORT", 8891))
+WARM_PAGES = ("", "train", "attention", "forward", "circuits", "tokens", "positions", "embeddings", "lstm", "seq2seq",
+              "compare", "finetune", "runs")
+WARM_SETTLE_S = 10.0
 SINK_REACHED: list[bool] = []  # bertviz drew the hostile token (so the escaping, not its absence, kept it inert)
 
 
@@ -326,8 +329,9 @@ def main() -> None:
     server = Server(PORT, {"HF_HUB_OFFLINE": "1"}, ("--server.enableXsrfProtection", "false"))
     try:
         warm = StreamlitClient(server.url, timeout=120)
-        for page in ("", "train", "attention", "lstm", "runs"):
-            warm.open_page(page)  # the idle server: MiniLM loaded, every page imported once
+        for page in WARM_PAGES:
+            warm.open_page(page)  # the idle server: MiniLM loaded and its weights read, every page imported once
+        time.sleep(WARM_SETTLE_S)  # start-up's background work (the UMAP warm-up) ends
         warm.close()
         baseline_gb = server.rss_gb()
         watch = Watch(server)
@@ -341,7 +345,7 @@ def main() -> None:
             print(f"{name}: {outcome.seconds:.1f} s, exceptions {len(outcome.exceptions)}"
                   f"{' ' + outcome.exceptions[0][:120] if outcome.exceptions else ''}, "
                   f"{'answered' if outcome.answered else 'NOT ANSWERED'}"
-                  f", server +{growth_mb[-1]:.0f} MB"
+                  f", server +{growth_mb[-1]:.0f} MB (then {(server.rss_gb() - baseline_gb) * 1024:+.0f} MB over idle)"
                   f" · {' | '.join(a[:110] for a in outcome.alerts) or 'no message'}"
                   f"{', PAYLOAD LIVE' if outcome.live_payload else ''}", flush=True)
         watch.stop()

@@ -127,6 +127,9 @@ def test_logit_lens_last_layer_equals_the_logits(name: str, model) -> None:
         logits = model(tokens)[0]  # [pos, d_vocab]
     torch.testing.assert_close(lens_logits(model, record.streams[-1]), logits, atol=TOL, rtol=0)
     torch.testing.assert_close(record.last_logits, logits[-1], atol=TOL, rtol=0)
+    # A record in a server's cache holds what it is counted as: not a view that keeps every position's logits.
+    for kept in (record.streams, record.last_logits):
+        assert kept.untyped_storage().nbytes() == kept.nelement() * kept.element_size()
     lens = logit_lens(model, record, k=3)
     assert torch.equal(lens.final_ids, logits.argmax(-1))
     assert torch.equal(lens.top_ids[-1, :, 0], logits.argmax(-1))

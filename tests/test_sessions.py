@@ -53,6 +53,29 @@ def test_the_memo_is_bounded_by_memory_as_well_as_count(monkeypatch) -> None:
     assert state_module.size_in_bytes({"a": [np.zeros(10)], "b": 3}) == 80
 
 
+def test_a_closed_tab_frees_its_views_at_once_and_keeps_its_runs(monkeypatch) -> None:
+    import numpy as np
+
+    from explorer.ui import state as state_module
+
+    monkeypatch.setattr(state_module, "_STATES", state_module.weakref.WeakValueDictionary())
+    monkeypatch.setattr(state_module, "_last_sweep", [0.0])
+    tabs = {"open": True, "closed": False}
+    sessions = {name: state_module.SessionState(owner=name, alive=lambda n=name: tabs[n]) for name in tabs}
+    for session in sessions.values():
+        state_module._STATES[id(session)] = session
+        session.remember(("attention record",), lambda: np.zeros(2**20))
+        session.runs["run-1"] = "a run"  # what the sweep must leave alone
+    assert state_module.drop_views_of_closed_tabs(now=1000.0) == 1
+    assert sessions["closed"].memo == {} and sessions["closed"].memo_bytes == {}
+    assert sessions["closed"].runs == {"run-1": "a run"}, "runs stay for the scheduler's grace period"
+    assert ("attention record",) in sessions["open"].memo
+    tabs["open"] = False
+    assert state_module.drop_views_of_closed_tabs(now=1001.0) == 0, "at most one sweep every SWEEP_EVERY_S"
+    assert state_module.drop_views_of_closed_tabs(now=1000.0 + state_module.SWEEP_EVERY_S) == 1
+    assert sessions["open"].memo == {}
+
+
 def test_a_class_session_keeps_fewer_computed_views() -> None:
     import numpy as np
 

@@ -72,3 +72,14 @@ def test_a_failed_computation_is_not_kept_and_can_be_tried_again() -> None:
     with pytest.raises(ValueError):
         cache.get("k", broken)
     assert cache.get("k", lambda: tensor_mb(1)).numel() == MB // 4
+
+
+def test_uploads_are_kept_by_bytes_and_read_once() -> None:
+    from explorer.ui import loaders
+
+    text = ("The students opened their notebooks and wrote down the gate equations. " * 400).encode()
+    first = loaders.upload_task("notes.txt", text, "char", None, None, 200)
+    assert loaders.upload_task("notes.txt", bytes(text), "char", None, None, 200) is first, "the same file: read once"
+    assert loaders.upload_task("notes.txt", text, "word", None, None, 200) is not first
+    assert loaders.UPLOADS.nbytes() <= loaders.UPLOADS.max_bytes == loaders.UPLOADS_MAX_MB * MB
+    assert first.train.stream.numel() + first.val.stream.numel() == len(text)

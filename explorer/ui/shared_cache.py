@@ -88,6 +88,12 @@ class SharedCache:
     def __len__(self) -> int:
         return len(self._entries)
 
+    def __contains__(self, key: Hashable) -> bool:
+        """Is ``key`` kept now (so that :meth:`get` returns at once)?"""
+        with self._lock:
+            self._expire(time.monotonic())
+            return key in self._entries
+
 
 CACHES: dict[str, SharedCache] = {}  # every shared cache of this process, by the function's qualified name
 

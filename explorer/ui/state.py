@@ -9,6 +9,7 @@ elsewhere, never here.
 from __future__ import annotations
 
 import threading
+import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable
@@ -214,11 +215,44 @@ def size_in_bytes(value: Any, depth: int = 0) -> int:
         return sum(size_in_bytes(v, depth + 1) for v in vars(value).values())
     return 0
 
+_STATES: weakref.WeakValueDictionary[int, SessionState] = weakref.WeakValueDictionary()  # by id: this process's
+SWEEP_EVERY_S = 5.0
+_last_sweep = [0.0]
+_sweep_lock = threading.Lock()
+
+
+def drop_views_of_closed_tabs(now: float | None = None) -> int:
+    """Free the computed views (the memo) of every session whose browser has gone; returns how many were freed.
+
+    Streamlit keeps a closed tab's session for a while (a reload within it reconnects), and its runs stay for the
+    scheduler's grace period; but the views it had computed — records, figures, frozen copies, often the largest
+    part — are only for showing, and a session that comes back recomputes them. Called at most every
+    SWEEP_EVERY_S seconds, from any session's script run.
+    """
+    now = time.monotonic() if now is None else now
+    with _sweep_lock:
+        if now - _last_sweep[0] < SWEEP_EVERY_S:
+            return 0
+        _last_sweep[0] = now
+    freed = 0
+    for state in list(_STATES.values()):
+        if state.alive is None or not state.memo or state.alive():
+            continue
+        with state._lock:
+            state.memo.clear()
+            state.memo_bytes.clear()
+        freed += 1
+    if freed:
+        release_freed_memory()
+    return freed
+
+
 def get_state() -> SessionState:
     """This session's state (created on first use)."""
     if STATE_KEY not in st.session_state:
         owner = session_id()
         st.session_state[STATE_KEY] = SessionState(owner=owner or "", alive=session_alive_check(owner))
+        _STATES[id(st.session_state[STATE_KEY])] = st.session_state[STATE_KEY]
     state = st.session_state[STATE_KEY]
     state.limits = session_limits()
     return state

@@ -83,7 +83,7 @@ def record_residuals(model: Any, tokens: torch.Tensor, str_tokens: list[str], *,
                           + [cache[f"{stack}.{layer}.{post}"] for layer in range(shape.n_layers)])
     last = None
     if stack == "blocks" and logits.dim() == 3:  # language-model logits [batch, pos, d_vocab]
-        last = logits[0, -1].float().cpu()
+        last = logits[0, -1].float().cpu().clone()  # a copy: a view would keep all [pos, d_vocab] logits alive
     ids = (decoder_tokens if decoder_tokens is not None and stack == "blocks" else tokens)[0].tolist()
     return ResidualRecord(stack, ids, list(str_tokens), streams, last, shape)
 
