@@ -11,7 +11,8 @@ samples its memory.
 Printed per input: seconds, exceptions shown, whether the page answered with a message. Last line: one JSON object
 with ``inputs_tried``, ``exceptions_shown``, ``server_unresponsive_s_max`` (the longest health check),
 ``rss_growth_mb_max`` (peak server memory above the idle server's — every page opened once, MiniLM's weights read,
-start-up's background work done — with every input's session still open and the server-wide caches filled),
+start-up's background work done — while the server still keeps every input's session, its tab closed, and the
+server-wide caches fill),
 ``rss_growth_one_input_mb_max`` (the most one input added) and ``script_executed`` (the payload reached a viewer's
 page as live HTML: inside markdown that allows HTML, ``st.html`` or an iframe's document, unescaped).
 Whether a browser would run it is checked in a real one by tests/test_browser_security.py.
@@ -354,7 +355,7 @@ def main() -> None:
     report({"inputs_tried": len(outcomes), "exceptions_shown": sum(len(o.exceptions) for o in outcomes),
             "unanswered": sum(not o.answered for o in outcomes),
             "server_unresponsive_s_max": round(watch.worst_health_s, 2),
-            "rss_growth_mb_max": round((watch.rss_peak_gb - baseline_gb) * 1024),  # all 30 sessions, caches filled
+            "rss_growth_mb_max": round((watch.rss_peak_gb - baseline_gb) * 1024),  # the whole catalogue, caches filled
             "rss_growth_one_input_mb_max": round(max(growth_mb)),
             "script_executed": any(o.live_payload for o in outcomes),
             "bertviz_drew_the_payload": all(SINK_REACHED) and bool(SINK_REACHED),

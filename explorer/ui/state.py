@@ -216,7 +216,7 @@ def size_in_bytes(value: Any, depth: int = 0) -> int:
     return 0
 
 _STATES: weakref.WeakValueDictionary[int, SessionState] = weakref.WeakValueDictionary()  # by id: this process's
-SWEEP_EVERY_S = 5.0
+SWEEP_EVERY_S = 1.0
 _last_sweep = [0.0]
 _sweep_lock = threading.Lock()
 
