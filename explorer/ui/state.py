@@ -215,7 +215,8 @@ def size_in_bytes(value: Any, depth: int = 0) -> int:
         return sum(size_in_bytes(v, depth + 1) for v in vars(value).values())
     return 0
 
-_STATES: weakref.WeakValueDictionary[int, SessionState] = weakref.WeakValueDictionary()  # by id: this process's
+
+_STATES: weakref.WeakValueDictionary[int, SessionState] = weakref.WeakValueDictionary()  # this process's, by id
 SWEEP_EVERY_S = 1.0
 _last_sweep = [0.0]
 _sweep_lock = threading.Lock()
