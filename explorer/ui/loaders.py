@@ -17,7 +17,7 @@ from explorer.data.glove import load_glove
 from explorer.data.hub_datasets import load_hf_dataset
 from explorer.data.tasks import TaskSpec, make_task
 from explorer.data.uploads import read_csv_upload, read_text_upload
-from explorer.ui.shared_cache import CACHES, SharedCache
+from explorer.ui.shared_cache import CACHES, shared
 
 
 @st.cache_resource(max_entries=8, ttl=3600, show_spinner="Generating the task…")
@@ -37,25 +37,30 @@ def hub_task(name: str, mode: str | None, max_vocab: int, max_len: int, max_exam
 
 
 UPLOADS_MAX_MB = 96  # a 10 MB text read by characters is a task of 80 MB (int64 ids): one of those, or many small
-UPLOADS = CACHES.setdefault("upload_task", SharedCache("upload_task", UPLOADS_MAX_MB * 2**20, ttl_s=1800))
+
+
+def _upload_key(filename: str, data: bytes, *settings: str | int | None) -> tuple:
+    return filename, hashlib.sha256(data).hexdigest(), *settings
+
+
+@shared(max_mb=UPLOADS_MAX_MB, key=_upload_key)
+def _read_upload(filename: str, data: bytes, mode: str, text_column: str | None, label_column: str | None,
+                 max_vocab: int) -> TaskData:
+    if filename.lower().endswith(".csv"):
+        return read_csv_upload(filename, data, text_column=text_column, label_column=label_column, mode=mode,
+                               max_vocab=max_vocab)
+    return read_text_upload(filename, data, mode=mode, max_vocab=max_vocab)
+
+
+UPLOADS = CACHES[_read_upload.__qualname__]
 
 
 def upload_task(filename: str, data: bytes, mode: str, text_column: str | None, label_column: str | None,
                 max_vocab: int) -> TaskData:
     """The task an upload makes, kept for the server in a cache bounded in bytes (UPLOADS_MAX_MB, 30 minutes after
     its last use): counted in entries, eight students' 10 MB texts would have kept 640 MB."""
-    key = (filename, hashlib.sha256(data).hexdigest(), mode, text_column, label_column, max_vocab)
-
-    def read() -> TaskData:
-        if filename.lower().endswith(".csv"):
-            return read_csv_upload(filename, data, text_column=text_column, label_column=label_column, mode=mode,
-                                   max_vocab=max_vocab)
-        return read_text_upload(filename, data, mode=mode, max_vocab=max_vocab)
-
-    if key in UPLOADS:
-        return UPLOADS.get(key, read)
-    with st.spinner("Reading the upload…"):
-        return UPLOADS.get(key, read)
+    with st.spinner("Reading the upload…"):  # shown only when reading takes more than half a second
+        return _read_upload(filename, data, mode, text_column, label_column, max_vocab)
 
 
 @st.cache_resource(max_entries=1, show_spinner="Loading the 400,000 GloVe vectors…")

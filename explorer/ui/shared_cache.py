@@ -88,24 +88,20 @@ class SharedCache:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def __contains__(self, key: Hashable) -> bool:
-        """Is ``key`` kept now (so that :meth:`get` returns at once)?"""
-        with self._lock:
-            self._expire(time.monotonic())
-            return key in self._entries
-
 
 CACHES: dict[str, SharedCache] = {}  # every shared cache of this process, by the function's qualified name
 
 
-def shared(max_mb: float, ttl_s: float = 1800) -> Callable[[Callable[..., T]], Callable[..., T]]:
-    """Decorate a function of hashable arguments: its results are kept in one :class:`SharedCache`."""
+def shared(max_mb: float, ttl_s: float = 1800, key: Callable[..., Hashable] | None = None,
+           ) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    """Decorate a function: its results are kept in one :class:`SharedCache`, by its arguments (hashable) or by
+    ``key(*args)`` (e.g. a digest instead of an upload's bytes, which the cache would otherwise keep as its key)."""
     def decorate(fn: Callable[..., T]) -> Callable[..., T]:
         cache = CACHES.setdefault(fn.__qualname__, SharedCache(fn.__qualname__, int(max_mb * 2**20), ttl_s))
 
         @functools.wraps(fn)
-        def cached(*args: Hashable) -> T:
-            return cache.get(args, lambda: fn(*args))
+        def cached(*args: Any) -> T:
+            return cache.get(args if key is None else key(*args), lambda: fn(*args))
 
         return cached
     return decorate
