@@ -123,6 +123,25 @@ def test_snapshots_thinned_by_the_host_meanwhile_are_left_out_not_an_error(host)
     assert sorted(hosted.load_snapshots([0, 10, 15])) == [0, 15]
 
 
+def test_a_polled_status_that_arrives_after_a_fresher_one_adds_no_rows_twice(host) -> None:
+    """The pool's poller asks for a status, a control's forced refresh lands first: the late answer is dropped."""
+    run = _run()
+    remote = _proxy(host, run)
+    remote.step_through(12)
+    wait_until(lambda: remote.status == "paused", timeout=30, what="twelve steps in the host")
+    remote.refresh(force=True)
+    host._trainers[run.id].step(n_steps=3)
+    seen = remote.seen()
+    late = host.status([run.id], {run.id: seen})[run.id]  # the poller's answer, still on its way
+    remote.refresh(force=True)  # e.g. after Pause
+    remote.apply_polled(late, seen)
+    assert [r["step"] for r in remote.history] == list(range(1, 16))
+    host._trainers[run.id].step(n_steps=2)
+    seen = remote.seen()
+    remote.apply_polled(host.status([run.id], {run.id: seen})[run.id], seen)  # an answer in time is applied
+    assert [r["step"] for r in remote.history] == list(range(1, 18)) and remote.step_count == 17
+
+
 def test_a_checkpoint_s_progress_moves_with_it(host) -> None:
     run = _run()
     run.trainer.step(n_steps=12)
@@ -150,6 +169,9 @@ def test_two_sessions_train_in_two_processes_with_ray() -> None:
         b.trainer.start()
         wait_until(lambda: a.trainer.step_count > 20 and b.trainer.step_count > 20, timeout=60,
                    what="both hosts to train")
+        # Nothing reads a's status for a while: the poller renews it anyway, so a page's read makes no round trip.
+        polled = a.trainer._live["step_count"]
+        wait_until(lambda: a.trainer._live["step_count"] > polled, timeout=5, what="the poller to renew the status")
         a.trainer.pause()
         weights = a.trainer.current_weights()
         assert set(weights) == set(a.model.state_dict())

@@ -30,10 +30,20 @@ def schedule_figure(planned: pd.DataFrame, used: pd.DataFrame | None = None,
 def mark_validation_minimum(fig: go.Figure, step: int, value: float, stopped_at: int | None = None) -> go.Figure:
     """A star on the lowest validation loss (the weights early stopping keeps) and, when it stopped, a line at
     the step it stopped."""
-    fig.add_trace(go.Scatter(x=[step], y=[value], mode="markers", name=f"validation minimum (step {step})",
+    fig.add_trace(go.Scatter(x=[step], y=[value], mode="markers", name=_minimum_name(step),
                              marker=dict(symbol="star", size=16, color=COLORWAY[3], line=dict(width=1)),
                              hovertemplate="lowest validation loss %{y:.4f}<br>step %{x}<extra></extra>"))
     if stopped_at is not None:
         fig.add_vline(x=stopped_at, line=dict(color=COLORWAY[3], dash="dot", width=2),
                       annotation_text="early stop", annotation_position="top")
     return fig
+
+
+def move_validation_minimum(fig: go.Figure, step: int, value: float) -> go.Figure:
+    """Move the star :func:`mark_validation_minimum` put on ``fig`` (its last trace) to a new minimum, in place."""
+    fig.data[-1].update(x=[step], y=[value], name=_minimum_name(step))
+    return fig
+
+
+def _minimum_name(step: int) -> str:
+    return f"validation minimum (step {step})"

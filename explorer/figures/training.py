@@ -16,18 +16,27 @@ def smooth(values: pd.Series, window: int) -> pd.Series:
     return values.rolling(window, min_periods=1).mean()
 
 
-def _thin(frame: pd.DataFrame) -> pd.DataFrame:
-    if len(frame) <= MAX_POINTS:
+def _thin(frame: pd.DataFrame, max_points: int = MAX_POINTS) -> pd.DataFrame:
+    if len(frame) <= max_points:
         return frame
-    stride = int(np.ceil(len(frame) / MAX_POINTS))
+    stride = int(np.ceil(len(frame) / max_points))
     return pd.concat([frame.iloc[::stride], frame.iloc[[-1]]]).drop_duplicates("step")
 
 
+def _curve_data(frame: pd.DataFrame, metric: str, smoothing: int,
+                max_points: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One run's points: the train rows (thinned, with a ``smoothed`` column) and the validation rows."""
+    train = _thin(frame.assign(smoothed=smooth(frame[metric], smoothing)), max_points)
+    val_col = f"val_{metric}"
+    val = frame.dropna(subset=[val_col]) if val_col in frame else frame.iloc[0:0]
+    return train, val
+
+
 def training_curves(runs: dict[str, pd.DataFrame], metric: str = "loss", smoothing: int = 20,
-                    title: str | None = None) -> go.Figure:
+                    title: str | None = None, max_points: int = MAX_POINTS) -> go.Figure:
     """Train (faint + smoothed) and validation curves of ``metric`` ("loss" or "accuracy") per run.
 
-    ``runs`` maps a run's name to its :meth:`Trainer.metrics_frame`.
+    ``runs`` maps a run's name to its :meth:`Trainer.metrics_frame`; each train curve has at most ``max_points``.
     """
     fig = go.Figure()
     val_col = f"val_{metric}"
@@ -35,13 +44,12 @@ def training_curves(runs: dict[str, pd.DataFrame], metric: str = "loss", smoothi
         color = COLORWAY[i % len(COLORWAY)]
         if frame.empty:
             continue
-        train = _thin(frame.assign(smoothed=smooth(frame[metric], smoothing)))
+        train, val = _curve_data(frame, metric, smoothing, max_points)
         label = name if len(runs) > 1 else "train"
         fig.add_trace(go.Scatter(x=train["step"], y=train[metric], mode="lines", line=dict(color=color, width=1),
                                  opacity=0.25, name=f"{label} (raw)", showlegend=False, hoverinfo="skip"))
         fig.add_trace(go.Scatter(x=train["step"], y=train["smoothed"], mode="lines", line=dict(color=color),
                                  name=label, legendgroup=name))
-        val = frame.dropna(subset=[val_col]) if val_col in frame else frame.iloc[0:0]
         if not val.empty:
             fig.add_trace(go.Scatter(x=val["step"], y=val[val_col], mode="lines+markers",
                                      line=dict(color=color, dash="dash"), marker=dict(size=6),
@@ -59,6 +67,25 @@ def training_curves(runs: dict[str, pd.DataFrame], metric: str = "loss", smoothi
                       legend=legend, uirevision=metric)
     if metric == "accuracy":
         fig.update_yaxes(range=[0, 1.02])
+    return fig
+
+
+def refresh_training_curves(fig: go.Figure, runs: dict[str, pd.DataFrame], metric: str = "loss",
+                            smoothing: int = 20, max_points: int = MAX_POINTS) -> go.Figure:
+    """Put the runs' points now into ``fig``, made by :func:`training_curves` from the same runs when each had the
+    same curves (a validation curve or not): in place, as building it again costs several times more (a live
+    figure redrawn every tick). Traces added after those (a marker) are left alone."""
+    traces = iter(fig.data)
+    val_col = f"val_{metric}"
+    for frame in runs.values():
+        if frame.empty:
+            continue
+        train, val = _curve_data(frame, metric, smoothing, max_points)
+        raw, smoothed = next(traces), next(traces)
+        raw.update(x=train["step"], y=train[metric])
+        smoothed.update(x=train["step"], y=train["smoothed"])
+        if not val.empty:
+            next(traces).update(x=val["step"], y=val[val_col])
     return fig
 
 

@@ -1,9 +1,12 @@
 """The web server's stand-in for a trainer that lives in a training host process.
 
 :class:`RemoteTrainer` answers what pages read of a :class:`~explorer.training.trainer.Trainer` (status, step,
-config, history, snapshots, speed) from a status it refreshes from its host at most every ``REFRESH_S`` seconds,
-and forwards controls (start, pause, step_through, …) to the host. Weights travel only when asked for
-(``current_weights``, ``load_snapshot``: an analysis, a checkpoint), each fetched once per step and kept.
+config, history, snapshots, speed) from a status that the pool's poller brings up to date for all runs of a host in
+one call every ``POLL_S`` seconds (explorer.training.remote.pool): a page's read is a look at that status, not a round
+trip. A status older than ``REFRESH_S`` (no poller: tests; a host that was slow to answer) is fetched on read, and a
+control (start, pause, step_through, …) is forwarded to the host and followed by a fresh status. Weights travel only
+when asked for (``current_weights``, ``load_snapshot``: an analysis, a checkpoint), each fetched once per step and
+kept.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from explorer.models import Model
 from explorer.training.config import TrainConfig
 from explorer.training.history import MetricsReadout
 
-REFRESH_S = 0.25  # a status read by many widgets of one page costs one round trip
+REFRESH_S = 1.5  # a status older than this is fetched when read (the poller renews it every POLL_S)
 KEPT_SNAPSHOTS = 8  # snapshots kept on this side (a slider over training fetches each once)
 
 
@@ -118,12 +121,27 @@ class RemoteTrainer(MetricsReadout):
         self._fetched = time.monotonic()
 
     def refresh(self, force: bool = False) -> None:
-        """Bring the status up to date (at most every REFRESH_S seconds unless ``force``)."""
+        """Bring the status up to date (when it is older than REFRESH_S, or ``force``)."""
         if not force and time.monotonic() - self._fetched < REFRESH_S:
             return
         with self._lock:
-            seen = {self.run_id: (self._version, len(self._history), len(self._val_history))}
+            seen = {self.run_id: self._seen()}
             self._apply(self._call("status", [self.run_id], seen)[self.run_id])
+
+    def seen(self) -> tuple[int, int, int]:
+        """What this side has of the history: (history version, rows of history, rows of validation history)."""
+        with self._lock:
+            return self._seen()
+
+    def _seen(self) -> tuple[int, int, int]:
+        return self._version, len(self._history), len(self._val_history)
+
+    def apply_polled(self, status: dict, seen: tuple[int, int, int]) -> None:
+        """A status the poller fetched for ``seen``; dropped when this side has changed since (a forced refresh
+        came first: its rows must not be appended twice)."""
+        with self._lock:
+            if self._seen() == seen:
+                self._apply(status)
 
     def _read(self, name: str) -> Any:
         self.refresh()

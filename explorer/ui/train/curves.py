@@ -1,17 +1,26 @@
-"""The live part of the Train page: progress, metrics and curves, redrawn by a fragment while training."""
+"""The live part of the Train page: progress, metrics and curves, redrawn by a fragment while training.
+
+Each curve is one figure per run, built once and then given the new points in place at every redraw (building it
+anew each tick was most of what a training session's Train page cost the server).
+"""
 
 from __future__ import annotations
 
 import math
 
+import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
-from explorer.figures.training import training_curves
+from explorer.figures.schedules import move_validation_minimum
+from explorer.figures.training import refresh_training_curves, training_curves
 from explorer.training.run import Run
 from explorer.ui.figure import show_figure
 from explorer.ui.live import live_tick_s
 from explorer.ui.state import get_state
-from explorer.ui.train.training_fields import mark_best, render_schedule
+from explorer.ui.train.training_fields import best_marked, mark_best, render_schedule
+
+LIVE_POINTS = 600  # per curve: a half-width figure has about this many pixels across
 
 
 def render_live(run: Run) -> None:
@@ -50,15 +59,33 @@ def _draw(run: Run) -> None:
     if not trainer.history:
         st.caption("Press ▶️ Start (or ⏭️ Step) to begin; the curves appear here.")
         return
-    state = get_state()
-    frame = state.remember((run.id, trainer.step_count, len(trainer.history), "metrics"), trainer.metrics_frame)
+    frame = trainer.metrics_frame()
     left, right = st.columns(2)
     for column, metric in ((left, "loss"), (right, "accuracy")):
-        fig = state.remember((run.id, trainer.step_count, len(trainer.history), metric),
-                             lambda m=metric: mark_best(training_curves({run.name: frame}, m), run, m))
         with column:
-            show_figure(fig, f"{metric}.{run.id}", f"{run.name} {metric}")
+            show_figure(_curve(run, frame, metric), f"{metric}.{run.id}", f"{run.name} {metric}")
     render_schedule(run)
+
+
+def _curve(run: Run, frame: pd.DataFrame, metric: str) -> go.Figure:
+    """The run's curve of ``metric`` with ``frame``'s points: the figure kept for its traces (a validation curve
+    or not, a validation minimum or not, where early stopping stopped), refreshed in place."""
+    trainer = run.trainer
+    has_val = bool(frame[f"val_{metric}"].notna().any())
+    marked = best_marked(run, metric)
+    shape = (has_val, marked, trainer.step_count if trainer.stopped_early else None)
+    built = []
+
+    def build() -> go.Figure:
+        built.append(True)
+        return mark_best(training_curves({run.name: frame}, metric, max_points=LIVE_POINTS), run, metric)
+
+    fig = get_state().remember((run.id, "live curve", metric, *shape), build)
+    if not built:
+        refresh_training_curves(fig, {run.name: frame}, metric, max_points=LIVE_POINTS)
+        if marked:
+            move_validation_minimum(fig, trainer.best_step, trainer.best_val_loss)
+    return fig
 
 
 def _last(trainer, column: str) -> float | None:

@@ -85,10 +85,15 @@ def render_schedule(run: Run) -> None:
     show_figure(fig, f"schedule.{run.id}", f"{run.name} learning rate")
 
 
+def best_marked(run: Run, metric: str) -> bool:
+    """Whether :func:`mark_best` puts a validation minimum on this curve of the run."""
+    return metric == "loss" and run.trainer is not None and run.trainer.best_step is not None
+
+
 def mark_best(fig: go.Figure, run: Run, metric: str) -> go.Figure:
     """On the loss curves, the validation minimum (and where early stopping stopped)."""
     trainer = run.trainer
-    if metric != "loss" or trainer is None or trainer.best_step is None:
+    if not best_marked(run, metric):
         return fig
     return mark_validation_minimum(fig, trainer.best_step, trainer.best_val_loss,
                                    trainer.step_count if trainer.stopped_early else None)

@@ -1,0 +1,43 @@
+"""The Train page's live curves: a figure refreshed in place shows what one built anew would."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from explorer.figures.schedules import mark_validation_minimum, move_validation_minimum
+from explorer.figures.training import refresh_training_curves, training_curves
+
+
+def _frame(steps: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    step = np.arange(1, steps + 1)
+    every = step % 50 == 0
+    return pd.DataFrame({"step": step, "loss": rng.random(steps), "accuracy": rng.random(steps),
+                         "val_loss": np.where(every, rng.random(steps), np.nan),
+                         "val_accuracy": np.where(every, rng.random(steps), np.nan)})
+
+
+def _points(fig) -> list[tuple[str, list, list]]:
+    return [(t.name, list(t.x), list(t.y)) for t in fig.data]
+
+
+@pytest.mark.parametrize("metric", ["loss", "accuracy"])
+def test_a_refreshed_curve_holds_the_points_of_one_built_anew(metric: str) -> None:
+    early, later = _frame(400, 0), _frame(3000, 1)  # both with validation rows; the later one is thinned
+    fig = training_curves({"run": early}, metric, max_points=600)
+    refresh_training_curves(fig, {"run": later}, metric, max_points=600)
+    fresh = training_curves({"run": later}, metric, max_points=600)
+    assert _points(fig) == _points(fresh)
+    assert len(fig.data[0].x) <= 601 and fig.data[0].x[-1] == 3000, "thinned, and the last step is kept"
+    assert _points(fig) != _points(training_curves({"run": early}, metric, max_points=600))
+
+
+def test_the_validation_minimum_moves_in_place() -> None:
+    fig = mark_validation_minimum(training_curves({"run": _frame(400, 0)}, "loss"), 100, 0.5)
+    refresh_training_curves(fig, {"run": _frame(800, 2)}, "loss")
+    move_validation_minimum(fig, 650, 0.25)
+    star = fig.data[-1]
+    assert (list(star.x), list(star.y), star.name) == ([650], [0.25], "validation minimum (step 650)")
+    assert len(fig.data) == 4, "raw, smoothed, validation and the star: nothing added"
