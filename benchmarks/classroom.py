@@ -2,9 +2,10 @@
 
 Each student is a browserless client (benchmarks/st_client.py, Streamlit's own websocket protocol): it opens the
 app, starts the lecture's LSTM from the Train page (a step target it will not reach, so every student trains for
-the whole window), then every few seconds changes page or steps the RNN view, and ticks the page's live fragments
-as a browser's timers would. Ten seconds into the window one student in ten goes quiet (a hidden tab: no ticks,
-no clicks) and is checked at the end. Printed for N = 1, 10, 30: errors, steps per student (min / median / max,
+the whole window), then every few seconds changes page or steps the RNN view (a click inside the stepper's
+fragment, which, as in a browser, reruns that fragment only), and ticks the page's live fragments as a browser's
+timers would. Ten seconds into the window one student in ten goes quiet (a hidden tab: no ticks, no clicks) and is
+checked at the end. Printed for N = 1, 10, 30: errors, steps per student (min / median / max,
 min ÷ median), rerun round trips p50/p95 (client-measured: server time plus the local transfer), server RSS
 (with any worker processes), the CPU of the web server and of its training processes, the simulator's own CPU,
 and the throughput of all students together against two bare training processes of the same model on this
@@ -89,10 +90,9 @@ class Student:
     reruns: list[float] = field(default_factory=list)
     first_step: int | None = None
     last_step: int = 0
-    last: object = None
+    page: object = None  # what the last page change or click drew (a browser's page; a timer's tick leaves it)
 
     def record(self, result) -> None:
-        self.last = result
         if not result.finished:
             self.errors.append("a script run did not finish in time")
         self.errors += result.exceptions
@@ -118,12 +118,13 @@ def act(student: Student, rng: random.Random) -> None:
     c = student.client
     action = rng.choice(ACTIONS)
     start = time.perf_counter()
-    if action == "step" and isinstance(student.last, object) and "lstm.forward" in getattr(student.last, "widgets", {}):
-        result = c.click(student.last, "lstm.forward")
+    if action == "step" and student.page is not None and "lstm.forward" in student.page.widgets:
+        result = c.click(student.page, "lstm.forward")  # inside the stepper's fragment: that fragment reruns
     else:
         result = c.open_page(action if action != "step" else "lstm")
     student.reruns.append(time.perf_counter() - start)
     student.record(result)
+    student.page = result
 
 
 def play(student: Student, seed: int, until: float, window_start: float) -> None:

@@ -32,6 +32,7 @@ class RunResult:
 
     seconds: float
     widgets: dict[str, tuple[str, str]] = field(default_factory=dict)  # user key -> (element type, widget id)
+    fragment_of: dict[str, str] = field(default_factory=dict)  # user key -> the fragment that drew the widget
     texts: list[str] = field(default_factory=list)
     progress: list[str] = field(default_factory=list)  # the texts of st.progress bars (training status)
     exceptions: list[str] = field(default_factory=list)
@@ -71,9 +72,11 @@ class StreamlitClient:
         return self.rerun(page_name=path)
 
     def click(self, result: RunResult, key: str) -> RunResult:
-        """Click the button with user key ``key`` drawn in ``result``."""
+        """Click the button with user key ``key`` drawn in ``result`` (inside a fragment, as a browser does, that
+        fragment's rerun only)."""
         _, widget_id = result.widgets[key]
-        return self.rerun(extra=[WidgetState(id=widget_id, trigger_value=True)])
+        return self.rerun(extra=[WidgetState(id=widget_id, trigger_value=True)],
+                          fragment_id=result.fragment_of.get(key, ""))
 
     def set_value(self, result: RunResult, key: str, value: object) -> RunResult:
         """Give the widget ``key`` drawn in ``result`` a new value (a selectbox's value is its shown label)."""
@@ -86,7 +89,7 @@ class StreamlitClient:
             state.string_array_value.data.extend(value)
         else:
             setattr(state, field_name, value)
-        return self.rerun(extra=[state])
+        return self.rerun(extra=[state], fragment_id=result.fragment_of.get(key, ""))
 
     def upload(self, result: RunResult, key: str, name: str, data: bytes) -> RunResult:
         """Drop a file on the uploader ``key``, as a browser does: ask for an upload URL, PUT the file there, then
@@ -215,3 +218,5 @@ class StreamlitClient:
             key = widget_id.split("-", 2)[2] if widget_id.count("-") >= 2 else ""
             if key and key != "None":
                 result.widgets[key] = (kind, widget_id)
+                if msg.delta.fragment_id:
+                    result.fragment_of[key] = msg.delta.fragment_id

@@ -41,3 +41,24 @@ def test_the_validation_minimum_moves_in_place() -> None:
     star = fig.data[-1]
     assert (list(star.x), list(star.y), star.name) == ([650], [0.25], "validation minimum (step 650)")
     assert len(fig.data) == 4, "raw, smoothed, validation and the star: nothing added"
+
+
+def test_the_metrics_table_follows_a_history_appended_to_and_rewritten() -> None:
+    """metrics_frame reads only the new rows of a growing history; a rewritten one (a new list) is read in full."""
+    from explorer.training.history import MetricsReadout
+
+    def row(step: int) -> dict[str, float]:
+        return {"step": step, "loss": 1.0 / step, "accuracy": 0.5, "lr": 0.01, "grad_norm": 1.0, "tokens_per_s": 9.0}
+
+    readout = MetricsReadout()
+    readout.history, readout.val_history = [row(s) for s in range(1, 6)], []
+    assert readout.metrics_frame()["step"].tolist() == [1, 2, 3, 4, 5]
+    readout.history += [row(s) for s in range(6, 11)]
+    readout.val_history.append({"step": 10, "val_loss": 0.3, "val_accuracy": 0.9, "val_sequence_accuracy": 0.8})
+    frame = readout.metrics_frame()
+    expected = pd.DataFrame(readout.history).merge(pd.DataFrame(readout.val_history), on="step", how="left")
+    pd.testing.assert_frame_equal(frame, expected[frame.columns], check_dtype=False)
+    assert frame["step"].dtype.kind == "i" and frame["val_loss"].notna().sum() == 1
+    readout.history = [row(s) for s in range(1, 4)]  # reset or thinned: a new list
+    readout.val_history = []
+    assert readout.metrics_frame()["loss"].tolist() == [1.0, 0.5, 1.0 / 3]

@@ -16,19 +16,21 @@ def smooth(values: pd.Series, window: int) -> pd.Series:
     return values.rolling(window, min_periods=1).mean()
 
 
-def _thin(frame: pd.DataFrame, max_points: int = MAX_POINTS) -> pd.DataFrame:
-    if len(frame) <= max_points:
-        return frame
-    stride = int(np.ceil(len(frame) / max_points))
-    return pd.concat([frame.iloc[::stride], frame.iloc[[-1]]]).drop_duplicates("step")
+def _thinned_rows(n_rows: int, max_points: int) -> np.ndarray:
+    """Row positions to draw: every k-th so that at most ``max_points`` are left (and one more, the last row)."""
+    stride = max(1, int(np.ceil(n_rows / max_points)))
+    rows = np.arange(0, n_rows, stride)
+    return rows if rows[-1] == n_rows - 1 else np.append(rows, n_rows - 1)
 
 
 def _curve_data(frame: pd.DataFrame, metric: str, smoothing: int,
                 max_points: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One run's points: the train rows (thinned, with a ``smoothed`` column) and the validation rows."""
-    train = _thin(frame.assign(smoothed=smooth(frame[metric], smoothing)), max_points)
+    rows = _thinned_rows(len(frame), max_points)
+    train = pd.DataFrame({"step": frame["step"].to_numpy()[rows], metric: frame[metric].to_numpy()[rows],
+                          "smoothed": smooth(frame[metric], smoothing).to_numpy()[rows]})
     val_col = f"val_{metric}"
-    val = frame.dropna(subset=[val_col]) if val_col in frame else frame.iloc[0:0]
+    val = frame.loc[frame[val_col].notna(), ["step", val_col]] if val_col in frame else frame.iloc[0:0]
     return train, val
 
 
