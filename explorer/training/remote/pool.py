@@ -12,7 +12,8 @@ The web server learns how its runs are doing from one poller thread: every ``POL
 the status of all the runs it holds for this server, in one call per host, and hands each
 :class:`RemoteTrainer` its part. So a page reads status without a round trip, and the hosts answer a few calls a
 second however many students' pages read it (a call costs a host about as much training time as two steps of the
-lecture LSTM: at thirty students, one status call per page read cost the class about 3 % of its training).
+lecture LSTM: at thirty students, one status call per page read was 12 calls a second, about 2 % of the class's
+training and 8 % of the web server's CPU).
 """
 
 from __future__ import annotations
