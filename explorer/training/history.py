@@ -25,6 +25,11 @@ def _column(rows: list[dict[str, float]], name: str, dtype: type = float) -> np.
     return np.fromiter((row.get(name, math.nan) for row in rows), dtype, len(rows))
 
 
+def _step_columns(rows: list[dict[str, float]]) -> dict[str, np.ndarray]:
+    """STEP_COLUMNS of ``rows`` (steps as integers)."""
+    return {c: _column(rows, c, np.int64 if c == "step" else float) for c in STEP_COLUMNS}
+
+
 class MetricsReadout:
     """Reading ``self.history`` (one row per step) and ``self.val_history`` (one row per evaluation)."""
 
@@ -42,12 +47,10 @@ class MetricsReadout:
         n = len(history)
         kept = self._metric_columns
         if kept is not None and kept.source is history and kept.rows <= n:
-            new = history[kept.rows:n]
-            columns = {c: np.concatenate([kept.columns[c], _column(new, c, np.int64 if c == "step" else float)])
-                       for c in STEP_COLUMNS}
+            new = _step_columns(history[kept.rows:n])
+            columns = {c: np.concatenate([kept.columns[c], new[c]]) for c in STEP_COLUMNS}
         else:
-            rows = history[:n]
-            columns = {c: _column(rows, c, np.int64 if c == "step" else float) for c in STEP_COLUMNS}
+            columns = _step_columns(history[:n])
         self._metric_columns = _Columns(history, n, columns)
         frame = dict(columns)
         steps = columns["step"]  # [n], increasing

@@ -74,17 +74,11 @@ def _curve(run: Run, frame: pd.DataFrame, metric: str) -> go.Figure:
     has_val = bool(frame[f"val_{metric}"].notna().any())
     marked = best_marked(run, metric)
     shape = (has_val, marked, trainer.step_count if trainer.stopped_early else None)
-    built = []
-
-    def build() -> go.Figure:
-        built.append(True)
-        return mark_best(training_curves({run.name: frame}, metric, max_points=LIVE_POINTS), run, metric)
-
-    fig = get_state().remember((run.id, "live curve", metric, *shape), build)
-    if not built:
-        refresh_training_curves(fig, {run.name: frame}, metric, max_points=LIVE_POINTS)
-        if marked:
-            move_validation_minimum(fig, trainer.best_step, trainer.best_val_loss)
+    fig = get_state().remember((run.id, "live curve", metric, *shape), lambda: mark_best(
+        training_curves({run.name: frame}, metric, max_points=LIVE_POINTS), run, metric))
+    refresh_training_curves(fig, {run.name: frame}, metric, max_points=LIVE_POINTS)  # a no-op on a new figure
+    if marked:
+        move_validation_minimum(fig, trainer.best_step, trainer.best_val_loss)
     return fig
 
 
